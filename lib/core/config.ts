@@ -1,0 +1,166 @@
+// The master's and workers' server-side configuration (spec Appendix A), read from Spark
+// property keys with Spark's defaults. Recovery settings (`spark.deploy.recoveryMode`,
+// `recoveryTimeout`, ZooKeeper) have no counterpart: every fact is durable in the store.
+
+import { javaFormat } from './ids.js';
+import { INT_MAX } from './model.js';
+import { PropertyError, parseBoolean, parseInteger, timeStringAs } from './properties.js';
+
+export const WORKER_SELECTION_POLICIES = [
+  'CORES_FREE_ASC',
+  'CORES_FREE_DESC',
+  'MEMORY_FREE_ASC',
+  'MEMORY_FREE_DESC',
+  'WORKER_ID',
+] as const;
+export type WorkerSelectionPolicy = (typeof WORKER_SELECTION_POLICIES)[number];
+
+export interface MasterConfig {
+  readonly restEnabled: boolean;
+  readonly restPort: number;
+  readonly uiPort: number;
+  readonly spreadOutApps: boolean;
+  readonly spreadOutDrivers: boolean;
+  readonly workerSelectionPolicy: WorkerSelectionPolicy;
+  readonly defaultCores: number;
+  readonly maxDrivers: number;
+  /** -1 disables failing applications on executor retries. */
+  readonly maxExecutorRetries: number;
+  readonly retainedApplications: number;
+  readonly retainedDrivers: number;
+  readonly appIdPattern: string;
+  readonly driverIdPattern: string;
+  readonly appNumberModulo?: number;
+  /** `spark.worker.timeout`, seconds (T). */
+  readonly workerTimeoutSec: number;
+  /** `spark.dead.worker.persistence` (P): a dead worker stays listed ~(P+1)·T. */
+  readonly deadWorkerPersistence: number;
+}
+
+export interface WorkerConfig {
+  readonly workerTimeoutSec: number;
+  readonly cleanupEnabled: boolean;
+  readonly cleanupIntervalSec: number;
+  readonly cleanupAppDataTtlSec: number;
+  readonly initialRegistrationRetries: number;
+  readonly maxRegistrationRetries: number;
+  readonly driverTerminateTimeoutMs: number;
+  readonly idPattern: string;
+}
+
+type Properties = Readonly<Record<string, string | undefined>>;
+
+function read<T>(props: Properties, key: string, fallback: T, parse: (v: string) => T): T {
+  const raw = props[key];
+  if (raw === undefined) return fallback;
+  try {
+    return parse(raw.trim());
+  } catch (e) {
+    throw new PropertyError(`${key} should be valid, but was "${raw}": ${(e as Error).message}`);
+  }
+}
+
+function check<T>(key: string, value: T, ok: (v: T) => boolean, rule: string): T {
+  if (!ok(value)) throw new PropertyError(`${key} ${rule}, but was ${String(value)}`);
+  return value;
+}
+
+const parseLong = (v: string): number => {
+  if (!/^[+-]?[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+    throw new PropertyError(`For input string: "${v}"`);
+  }
+  return Number(v);
+};
+
+/** A pattern is valid when Java's formatter would accept it for the id's arguments. */
+const idPattern =
+  (...sample: (string | number)[]) =>
+  (pattern: string): string => {
+    javaFormat(pattern, ...sample);
+    return pattern;
+  };
+
+function parsePolicy(v: string): WorkerSelectionPolicy {
+  const upper = v.toUpperCase();
+  const policy = WORKER_SELECTION_POLICIES.find((p) => p === upper);
+  if (!policy) throw new PropertyError(`one of ${WORKER_SELECTION_POLICIES.join(', ')} expected`);
+  return policy;
+}
+
+/** Reads the master's settings; throws PropertyError naming the offending key. */
+export function masterConfig(props: Properties = {}): MasterConfig {
+  const spreadOutLegacy = read(props, 'spark.deploy.spreadOut', true, parseBoolean);
+  const appNumberModulo =
+    props['spark.deploy.appNumberModulo'] === undefined
+      ? undefined
+      : check(
+          'spark.deploy.appNumberModulo',
+          read(props, 'spark.deploy.appNumberModulo', 0, parseInteger),
+          (v) => v >= 1000,
+          'should be at least 1000',
+        );
+  return {
+    restEnabled: read(props, 'spark.master.rest.enabled', true, parseBoolean),
+    restPort: read(props, 'spark.master.rest.port', 6066, parseInteger),
+    uiPort: read(props, 'spark.master.ui.port', 8080, parseInteger),
+    spreadOutApps: read(props, 'spark.deploy.spreadOutApps', spreadOutLegacy, parseBoolean),
+    spreadOutDrivers: read(props, 'spark.deploy.spreadOutDrivers', true, parseBoolean),
+    workerSelectionPolicy: read(
+      props,
+      'spark.deploy.workerSelectionPolicy',
+      'CORES_FREE_DESC',
+      parsePolicy,
+    ),
+    defaultCores: check(
+      'spark.deploy.defaultCores',
+      read(props, 'spark.deploy.defaultCores', INT_MAX, parseInteger),
+      (v) => v > 0,
+      'must be positive',
+    ),
+    maxDrivers: check(
+      'spark.deploy.maxDrivers',
+      read(props, 'spark.deploy.maxDrivers', INT_MAX, parseInteger),
+      (v) => v > 0,
+      'must be positive',
+    ),
+    maxExecutorRetries: read(props, 'spark.deploy.maxExecutorRetries', 10, parseInteger),
+    retainedApplications: read(props, 'spark.deploy.retainedApplications', 200, parseInteger),
+    retainedDrivers: read(props, 'spark.deploy.retainedDrivers', 200, parseInteger),
+    appIdPattern: read(props, 'spark.deploy.appIdPattern', 'app-%s-%04d', idPattern('x', 0)),
+    driverIdPattern: read(
+      props,
+      'spark.deploy.driverIdPattern',
+      'driver-%s-%04d',
+      idPattern('x', 0),
+    ),
+    ...(appNumberModulo === undefined ? {} : { appNumberModulo }),
+    workerTimeoutSec: check(
+      'spark.worker.timeout',
+      read(props, 'spark.worker.timeout', 60, parseLong),
+      (v) => v > 0,
+      'must be positive',
+    ),
+    deadWorkerPersistence: read(props, 'spark.dead.worker.persistence', 15, parseInteger),
+  };
+}
+
+/** Reads a worker's settings (spec §d.1, §h). */
+export function workerConfig(props: Properties = {}): WorkerConfig {
+  return {
+    workerTimeoutSec: read(props, 'spark.worker.timeout', 60, parseLong),
+    cleanupEnabled: read(props, 'spark.worker.cleanup.enabled', true, parseBoolean),
+    cleanupIntervalSec: read(props, 'spark.worker.cleanup.interval', 1800, parseLong),
+    cleanupAppDataTtlSec: read(props, 'spark.worker.cleanup.appDataTtl', 604_800, parseLong),
+    initialRegistrationRetries: read(
+      props,
+      'spark.worker.initialRegistrationRetries',
+      6,
+      parseInteger,
+    ),
+    maxRegistrationRetries: read(props, 'spark.worker.maxRegistrationRetries', 16, parseInteger),
+    driverTerminateTimeoutMs: read(props, 'spark.worker.driverTerminateTimeout', 10_000, (v) =>
+      timeStringAs(v, 'ms'),
+    ),
+    idPattern: read(props, 'spark.worker.idPattern', 'worker-%s-%s-%d', idPattern('x', 'h', 0)),
+  };
+}

@@ -1,0 +1,227 @@
+// The master's data model (spec §b): plain, immutable, JSON-serialisable records.
+// Transitions never mutate a record; they return new ones and share the rest.
+
+/** Scala's Int.MaxValue: Spark's "unlimited" for cores and executor limits. */
+export const INT_MAX = 2_147_483_647;
+
+export const WORKER_STATES = ['ALIVE', 'DEAD', 'DECOMMISSIONED', 'UNKNOWN'] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+export const DRIVER_STATES = [
+  'SUBMITTED',
+  'RUNNING',
+  'FINISHED',
+  'RELAUNCHING',
+  'UNKNOWN',
+  'KILLED',
+  'FAILED',
+  'ERROR',
+] as const;
+export type DriverState = (typeof DRIVER_STATES)[number];
+
+export const APPLICATION_STATES = [
+  'WAITING',
+  'RUNNING',
+  'FINISHED',
+  'FAILED',
+  'KILLED',
+  'UNKNOWN',
+] as const;
+export type ApplicationState = (typeof APPLICATION_STATES)[number];
+
+export const EXECUTOR_STATES = [
+  'LAUNCHING',
+  'RUNNING',
+  'KILLED',
+  'FAILED',
+  'LOST',
+  'EXITED',
+  'DECOMMISSIONED',
+] as const;
+export type ExecutorState = (typeof EXECUTOR_STATES)[number];
+
+/** The master's own state. sparkplane has no standby: its master is always ALIVE. */
+export const RECOVERY_STATES = ['STANDBY', 'ALIVE', 'RECOVERING', 'COMPLETING_RECOVERY'] as const;
+export type RecoveryState = (typeof RECOVERY_STATES)[number];
+
+/** Resource name -> addresses, e.g. `{ gpu: ['0', '1'] }`. */
+export type ResourceAddresses = Readonly<Record<string, readonly string[]>>;
+/** Resource name -> amount of whole addresses, e.g. `{ gpu: 1 }`. */
+export type ResourceAmounts = Readonly<Record<string, number>>;
+
+export interface Command {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface Worker {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly webUiUrl: string;
+  readonly cores: number;
+  readonly memoryMb: number;
+  /** Every address the worker offers, per resource name. */
+  readonly resources: ResourceAddresses;
+  readonly coresUsed: number;
+  readonly memoryUsedMb: number;
+  /** Addresses held by the drivers and executors placed on the worker. */
+  readonly resourcesUsed: ResourceAddresses;
+  readonly state: WorkerState;
+  readonly lastHeartbeatMs: number;
+}
+
+export interface DriverDescription {
+  readonly appResource: string;
+  readonly mainClass: string;
+  readonly appArgs: readonly string[];
+  readonly sparkProperties: Readonly<Record<string, string>>;
+  readonly environmentVariables: Readonly<Record<string, string>>;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly supervise: boolean;
+  readonly resources: ResourceAmounts;
+}
+
+export interface Driver {
+  readonly id: string;
+  /** Position in the waiting queue: the never-wrapping counter behind the id. */
+  readonly seq: number;
+  readonly submitTimeMs: number;
+  readonly description: DriverDescription;
+  readonly state: DriverState;
+  /** The last worker the driver was placed on (Spark keeps it after the driver ends). */
+  readonly workerId?: string;
+  readonly workerHostPort?: string;
+  readonly resources: ResourceAddresses;
+  readonly exception?: string;
+  readonly endTimeMs?: number;
+}
+
+/** What one executor of a resource profile needs (Spark's ExecutorResourceDescription). */
+export interface ExecutorResources {
+  /** `spark.executor.cores` only when explicitly set: unset means one executor per worker. */
+  readonly coresPerExecutor?: number;
+  readonly memoryMb: number;
+  readonly resources: ResourceAmounts;
+}
+
+export interface ResourceProfile extends ExecutorResources {
+  readonly id: number;
+}
+
+export const DEFAULT_RESOURCE_PROFILE_ID = 0;
+
+export interface ApplicationDescription {
+  readonly name: string;
+  readonly user: string;
+  /** `spark.cores.max`; unset means `spark.deploy.defaultCores`. */
+  readonly maxCores?: number;
+  readonly initialExecutorLimit?: number;
+  readonly defaultProfile: ExecutorResources;
+  readonly command: Command;
+  /** The registering driver's address: Spark tracks one application per driver address. */
+  readonly driverAddress?: string;
+}
+
+export interface Application {
+  readonly id: string;
+  /** FIFO position: the never-wrapping counter behind the id. */
+  readonly seq: number;
+  readonly submitTimeMs: number;
+  readonly description: ApplicationDescription;
+  readonly state: ApplicationState;
+  /** Resource profiles by id, the default profile (id 0) included. */
+  readonly resourceProfiles: Readonly<Record<string, ResourceProfile>>;
+  /** Target executor count per resource profile id (dynamic allocation). */
+  readonly executorTargets: Readonly<Record<string, number>>;
+  readonly coresGranted: number;
+  readonly retryCount: number;
+  readonly nextExecutorId: number;
+  readonly endTimeMs?: number;
+}
+
+export interface Executor {
+  readonly appId: string;
+  readonly id: number;
+  readonly workerId: string;
+  readonly workerHostPort: string;
+  readonly resourceProfileId: number;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly resources: ResourceAddresses;
+  readonly state: ExecutorState;
+  readonly exitStatus?: number;
+  readonly message?: string;
+}
+
+/** Everything the master knows. Executors are keyed by their full id `appId/execId`. */
+export interface Cluster {
+  readonly workers: Readonly<Record<string, Worker>>;
+  readonly applications: Readonly<Record<string, Application>>;
+  readonly executors: Readonly<Record<string, Executor>>;
+  readonly drivers: Readonly<Record<string, Driver>>;
+}
+
+export const emptyCluster: Cluster = { workers: {}, applications: {}, executors: {}, drivers: {} };
+
+export const executorKey = (appId: string, executorId: number): string => `${appId}/${executorId}`;
+
+export const hostPort = (worker: Pick<Worker, 'host' | 'port'>): string =>
+  `${worker.host}:${worker.port}`;
+
+export const isExecutorFinished = (state: ExecutorState): boolean =>
+  state === 'KILLED' || state === 'FAILED' || state === 'LOST' || state === 'EXITED';
+
+/** An executor still counted by its application (Spark's `app.executors`). */
+export const isExecutorLive = (state: ExecutorState): boolean =>
+  state === 'LAUNCHING' || state === 'RUNNING';
+
+export const isApplicationActive = (state: ApplicationState): boolean =>
+  state === 'WAITING' || state === 'RUNNING' || state === 'UNKNOWN';
+
+export const isDriverActive = (state: DriverState): boolean =>
+  state === 'SUBMITTED' || state === 'RUNNING' || state === 'UNKNOWN';
+
+/** A driver in the waiting queue: active and not placed on a worker. */
+export const isDriverWaiting = (driver: Driver): boolean =>
+  driver.state === 'SUBMITTED' && driver.workerId === undefined;
+
+export const freeCores = (w: Worker): number => w.cores - w.coresUsed;
+export const freeMemoryMb = (w: Worker): number => w.memoryMb - w.memoryUsedMb;
+
+/** Free addresses of one resource, in Spark's order (sorted). */
+export function freeAddresses(w: Worker, name: string): string[] {
+  const all = w.resources[name];
+  if (!all) return [];
+  const used = w.resourcesUsed[name];
+  const free = used && used.length > 0 ? all.filter((a) => !used.includes(a)) : [...all];
+  return free.sort();
+}
+
+export function freeAddressCount(w: Worker, name: string): number {
+  return (w.resources[name]?.length ?? 0) - (w.resourcesUsed[name]?.length ?? 0);
+}
+
+/** Spark's ResourceUtils.resourcesMeetRequirements over a worker's free addresses. */
+export function resourcesFit(w: Worker, required: ResourceAmounts): boolean {
+  for (const [name, amount] of Object.entries(required)) {
+    if (freeAddressCount(w, name) < amount) return false;
+  }
+  return true;
+}
+
+/** Lives in the profile map under the key `String(id)`. */
+export function profileOf(app: Application, rpId: number): ResourceProfile | undefined {
+  return app.resourceProfiles[String(rpId)];
+}
+
+/** Spark's `getTargetExecutorNumForRPId`: unknown profiles have a target of 0. */
+export function executorTarget(app: Application, rpId: number): number {
+  return app.executorTargets[String(rpId)] ?? 0;
+}
+
+/** `spark.cores.max` if the application set it, else `spark.deploy.defaultCores`. */
+export function requestedCores(app: Application, defaultCores: number): number {
+  return app.description.maxCores ?? defaultCores;
+}
