@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { masterConfig, workerConfig } from '../../../lib/core/config.js';
+import { INT_MAX } from '../../../lib/core/model.js';
+
+describe('master configuration (spec Appendix A)', () => {
+  it("has Spark 4.1's defaults", () => {
+    expect(masterConfig()).toEqual({
+      restEnabled: true,
+      restPort: 6066,
+      uiPort: 8080,
+      spreadOutApps: true,
+      spreadOutDrivers: true,
+      workerSelectionPolicy: 'CORES_FREE_DESC',
+      defaultCores: INT_MAX,
+      maxDrivers: INT_MAX,
+      maxExecutorRetries: 10,
+      retainedApplications: 200,
+      retainedDrivers: 200,
+      appIdPattern: 'app-%s-%04d',
+      driverIdPattern: 'driver-%s-%04d',
+      workerTimeoutSec: 60,
+      deadWorkerPersistence: 15,
+    });
+  });
+
+  it('reads every key', () => {
+    const c = masterConfig({
+      'spark.master.rest.enabled': 'false',
+      'spark.master.rest.port': '16066',
+      'spark.master.ui.port': '18080',
+      'spark.deploy.spreadOutApps': 'false',
+      'spark.deploy.spreadOutDrivers': 'FALSE',
+      'spark.deploy.workerSelectionPolicy': 'memory_free_asc',
+      'spark.deploy.defaultCores': '4',
+      'spark.deploy.maxDrivers': '3',
+      'spark.deploy.maxExecutorRetries': '-1',
+      'spark.deploy.retainedApplications': '20',
+      'spark.deploy.retainedDrivers': '30',
+      'spark.deploy.appIdPattern': 'a-%s-%d',
+      'spark.deploy.driverIdPattern': 'd-%s-%06d',
+      'spark.deploy.appNumberModulo': '1000',
+      'spark.worker.timeout': '30',
+      'spark.dead.worker.persistence': '2',
+    });
+    expect(c).toMatchObject({
+      restEnabled: false,
+      restPort: 16066,
+      uiPort: 18080,
+      spreadOutApps: false,
+      spreadOutDrivers: false,
+      workerSelectionPolicy: 'MEMORY_FREE_ASC',
+      defaultCores: 4,
+      maxDrivers: 3,
+      maxExecutorRetries: -1,
+      retainedApplications: 20,
+      retainedDrivers: 30,
+      appIdPattern: 'a-%s-%d',
+      driverIdPattern: 'd-%s-%06d',
+      appNumberModulo: 1000,
+      workerTimeoutSec: 30,
+      deadWorkerPersistence: 2,
+    });
+  });
+
+  it('still accepts the pre-4.0 spread-out key, the new one wins', () => {
+    expect(masterConfig({ 'spark.deploy.spreadOut': 'false' }).spreadOutApps).toBe(false);
+    expect(
+      masterConfig({ 'spark.deploy.spreadOut': 'false', 'spark.deploy.spreadOutApps': 'true' })
+        .spreadOutApps,
+    ).toBe(true);
+  });
+
+  it.each([
+    ['spark.deploy.defaultCores', '0'],
+    ['spark.deploy.maxDrivers', '-1'],
+    ['spark.deploy.appNumberModulo', '999'],
+    ['spark.deploy.workerSelectionPolicy', 'RANDOM'],
+    ['spark.deploy.spreadOutApps', 'yes'],
+    ['spark.worker.timeout', '60s'],
+    ['spark.deploy.appIdPattern', 'app-%s-%x'],
+    ['spark.deploy.driverIdPattern', 'driver-%s-%s-%d'],
+  ])('refuses %s=%s and names the key', (key, value) => {
+    expect(() => masterConfig({ [key]: value })).toThrow(key);
+  });
+});
+
+describe('worker configuration', () => {
+  it("has Spark's defaults", () => {
+    expect(workerConfig()).toEqual({
+      workerTimeoutSec: 60,
+      cleanupEnabled: true,
+      cleanupIntervalSec: 1800,
+      cleanupAppDataTtlSec: 604_800,
+      initialRegistrationRetries: 6,
+      maxRegistrationRetries: 16,
+      driverTerminateTimeoutMs: 10_000,
+      idPattern: 'worker-%s-%s-%d',
+    });
+  });
+
+  it('reads time values with units', () => {
+    expect(
+      workerConfig({ 'spark.worker.driverTerminateTimeout': '30s' }).driverTerminateTimeoutMs,
+    ).toBe(30_000);
+  });
+});
