@@ -1,0 +1,24 @@
+// Vitest global setup: the integration tests run against real DynamoDB and SQS
+// implementations. With AWS_ENDPOINT_URL set (LocalStack, a real account) nothing starts.
+import type { TestProject } from 'vitest/node';
+import { startEmulators } from '../../lib/local/emulators.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamodbEndpoint: string;
+    sqsEndpoint: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const external = process.env.AWS_ENDPOINT_URL;
+  if (external) {
+    project.provide('dynamodbEndpoint', external);
+    project.provide('sqsEndpoint', external);
+    return async () => {};
+  }
+  const emulators = await startEmulators();
+  project.provide('dynamodbEndpoint', emulators.dynamodbEndpoint);
+  project.provide('sqsEndpoint', emulators.sqsEndpoint);
+  return () => emulators.stop();
+}
