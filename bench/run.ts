@@ -1,0 +1,18 @@
+// `npm run bench -- <name>`: runs one benchmark (or all); each prints JSON lines.
+import { schedulerBench } from './scheduler.js';
+
+const benches: Record<string, () => Promise<void>> = {
+  scheduler: schedulerBench,
+};
+
+const names = process.argv.slice(2);
+const unknown = names.filter((n) => !(n in benches));
+if (unknown.length > 0) {
+  console.error(
+    `Unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`,
+  );
+  process.exit(1);
+}
+for (const name of names.length > 0 ? names : Object.keys(benches)) {
+  await (benches[name] as () => Promise<void>)();
+}
