@@ -9,8 +9,10 @@ const external = Boolean(process.env.AWS_ENDPOINT_URL);
 // Against a real endpoint the SDK's own credential chain and region apply.
 const local = external ? {} : LOCAL_AWS;
 
-export const dynamoClient = (): DynamoDBClient =>
-  new DynamoDBClient({ ...local, endpoint: inject('dynamodbEndpoint') });
+/** Client settings for the DynamoDB endpoint under test. */
+export const localClientConfig = () => ({ ...local, endpoint: inject('dynamodbEndpoint') });
+
+export const dynamoClient = (): DynamoDBClient => new DynamoDBClient(localClientConfig());
 
 /** fauxqs names queues `sqs.<region>.localhost`, which does not resolve: pin the endpoint. */
 export const sqsClient = (): SQSClient =>

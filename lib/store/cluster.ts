@@ -1,0 +1,114 @@
+// Reading and seeding cluster state.
+
+import { PutCommand, paginateQuery, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { Application, Cluster, Driver, Executor, Worker } from '../core/model.js';
+import { executorKey } from '../core/model.js';
+import {
+  applicationKey,
+  driverKey,
+  executorItemKey,
+  PK,
+  recordFromItem,
+  recordItem,
+  type StoredWorker,
+  workerFromItem,
+  workerItem,
+} from './layout.js';
+import type { Table } from './table.js';
+
+/** The active cluster plus what the store needs to write it back. */
+export interface LoadedCluster {
+  readonly cluster: Cluster;
+  readonly generations: ReadonlyMap<string, number>;
+  readonly versions: ReadonlyMap<string, number>;
+}
+
+/** Version map key of a record: its partition and sort key. */
+export const versionKey = (pk: string, sk: string): string => `${pk} ${sk}`;
+
+async function queryPartition(table: Table, pk: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  const pages = paginateQuery(
+    { client: table.doc },
+    {
+      TableName: table.name,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages as AsyncIterable<QueryCommandOutput>) {
+    items.push(...(page.Items ?? []));
+  }
+  return items;
+}
+
+/**
+ * Everything a scheduling pass needs: listed workers, active drivers and applications and
+ * their executors — four strongly consistent Queries, however many records are retained.
+ */
+export async function loadActiveCluster(table: Table): Promise<LoadedCluster> {
+  const [workerItems, driverItems, appItems, executorItems] = await Promise.all([
+    queryPartition(table, PK.worker),
+    queryPartition(table, PK.driver),
+    queryPartition(table, PK.application),
+    queryPartition(table, PK.executor),
+  ]);
+  const generations = new Map<string, number>();
+  const versions = new Map<string, number>();
+  const workers: Record<string, Worker> = {};
+  for (const item of workerItems) {
+    const { worker, generation }: StoredWorker = workerFromItem(item);
+    workers[worker.id] = worker;
+    generations.set(worker.id, generation);
+  }
+  const drivers: Record<string, Driver> = {};
+  for (const item of driverItems) {
+    const { record, version } = recordFromItem<Driver>(item);
+    drivers[record.id] = record;
+    versions.set(versionKey(PK.driver, record.id), version);
+  }
+  const applications: Record<string, Application> = {};
+  for (const item of appItems) {
+    const { record, version } = recordFromItem<Application>(item);
+    applications[record.id] = record;
+    versions.set(versionKey(PK.application, record.id), version);
+  }
+  const executors: Record<string, Executor> = {};
+  for (const item of executorItems) {
+    const { record, version } = recordFromItem<Executor>(item);
+    const key = executorKey(record.appId, record.id);
+    executors[key] = record;
+    versions.set(versionKey(PK.executor, key), version);
+  }
+  return { cluster: { workers, applications, executors, drivers }, generations, versions };
+}
+
+/** Writes records as they are (tests and seeding): version 0, generation 0. */
+export async function putRecords(
+  table: Table,
+  records: {
+    workers?: readonly Worker[];
+    drivers?: readonly Driver[];
+    applications?: readonly Application[];
+    executors?: readonly Executor[];
+  },
+): Promise<void> {
+  const items = [
+    ...(records.workers ?? []).map((w) => workerItem(w)),
+    ...(records.drivers ?? []).map((d) => recordItem(driverKey(d), d, 0)),
+    ...(records.applications ?? []).map((a) => recordItem(applicationKey(a), a, 0)),
+    ...(records.executors ?? []).map((e) => recordItem(executorItemKey(e), e, 0)),
+  ];
+  await Promise.all(
+    items.map((Item) =>
+      table.doc.send(
+        new PutCommand({
+          TableName: table.name,
+          Item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,247 @@
+// Commits a scheduling pass's plan. Each transaction holds whole placements and says, per
+// worker, "take this capacity only if it is free and the worker is ALIVE": a worker is
+// never over-committed, whoever writes and whatever the lease says. The lease check
+// additionally rejects a leader that lost its lease mid-pass.
+
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Executor, ResourceAddresses, Worker } from '../core/model.js';
+import type { DriverLaunch, ExecutorLaunch, Plan } from '../core/schedule.js';
+import type { LoadedCluster } from './cluster.js';
+import { executorItemKey, PK, recordItem, workerKey } from './layout.js';
+import { fence, type Lease } from './lease.js';
+import type { Table } from './table.js';
+
+/** DynamoDB's limit on items in one transaction. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+/** Called before each write; a test hook throws here to crash the pass between writes. */
+export type FaultHook = (point: string) => void;
+
+export interface CommitOutcome {
+  /** The placements that are durable. */
+  readonly committed: Plan;
+  /** A condition failed: capacity or records changed since the read, or the lease moved. */
+  readonly conflict: boolean;
+}
+
+interface Take {
+  cores: number;
+  memoryMb: number;
+  resources: Record<string, string[]>;
+}
+
+/** Placements grouped so that each item appears once per transaction. */
+class Chunk {
+  readonly drivers: DriverLaunch[] = [];
+  readonly executors: ExecutorLaunch[] = [];
+  readonly workers = new Map<string, Take>();
+  readonly apps = new Map<string, { cores: number; next: number }>();
+
+  itemsWith(workerId: string, appId?: string): number {
+    return (
+      this.drivers.length +
+      this.executors.length +
+      1 +
+      this.workers.size +
+      (this.workers.has(workerId) ? 0 : 1) +
+      this.apps.size +
+      (appId === undefined || this.apps.has(appId) ? 0 : 1) +
+      1 // the lease check
+    );
+  }
+
+  take(workerId: string, p: { cores: number; memoryMb: number; resources: ResourceAddresses }) {
+    const t = this.workers.get(workerId) ?? { cores: 0, memoryMb: 0, resources: {} };
+    t.cores += p.cores;
+    t.memoryMb += p.memoryMb;
+    for (const [name, addrs] of Object.entries(p.resources)) {
+      t.resources[name] = [...(t.resources[name] ?? []), ...addrs];
+    }
+    this.workers.set(workerId, t);
+  }
+}
+
+function chunksOf(plan: Plan): Chunk[] {
+  const chunks = [new Chunk()];
+  const current = () => chunks[chunks.length - 1] as Chunk;
+  for (const d of plan.drivers) {
+    if (current().itemsWith(d.workerId) > MAX_TRANSACTION_ITEMS) chunks.push(new Chunk());
+    current().drivers.push(d);
+    current().take(d.workerId, d);
+  }
+  for (const e of plan.executors) {
+    if (current().itemsWith(e.workerId, e.appId) > MAX_TRANSACTION_ITEMS) chunks.push(new Chunk());
+    const chunk = current();
+    chunk.executors.push(e);
+    chunk.take(e.workerId, e);
+    const app = chunk.apps.get(e.appId) ?? { cores: 0, next: 0 };
+    chunk.apps.set(e.appId, {
+      cores: app.cores + e.cores,
+      next: Math.max(app.next, e.executorId + 1),
+    });
+  }
+  return chunks.filter((c) => c.drivers.length + c.executors.length > 0);
+}
+
+function workerUpdate(table: Table, worker: Worker, take: Take) {
+  const names: Record<string, string> = { '#state': 'state' };
+  const values: Record<string, unknown> = {
+    ':alive': 'ALIVE',
+    ':cores': take.cores,
+    ':memory': take.memoryMb,
+    ':maxCoresUsed': worker.cores - take.cores,
+    ':maxMemoryUsed': worker.memoryMb - take.memoryMb,
+    ':one': 1,
+  };
+  const add = ['coresUsed :cores', 'memoryUsedMb :memory', 'generation :one'];
+  const conditions = [
+    '#state = :alive',
+    'coresUsed <= :maxCoresUsed',
+    'memoryUsedMb <= :maxMemoryUsed',
+  ];
+  Object.entries(take.resources).forEach(([name, addrs], i) => {
+    if (addrs.length === 0) return;
+    names['#used'] = 'resourcesUsed';
+    names[`#r${i}`] = name;
+    values[`:r${i}`] = new Set(addrs);
+    add.push(`#used.#r${i} :r${i}`);
+    addrs.forEach((addr, k) => {
+      values[`:r${i}a${k}`] = addr;
+      conditions.push(`NOT contains(#used.#r${i}, :r${i}a${k})`);
+    });
+  });
+  return {
+    Update: {
+      TableName: table.name,
+      Key: workerKey(worker.id),
+      UpdateExpression: `ADD ${add.join(', ')}`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+function driverUpdate(table: Table, d: DriverLaunch) {
+  return {
+    Update: {
+      TableName: table.name,
+      Key: { pk: PK.driver, sk: d.driverId },
+      UpdateExpression:
+        'SET #state = :running, workerId = :worker, workerHostPort = :hostPort, resources = :res ADD version :one',
+      ConditionExpression: '#state = :submitted AND attribute_not_exists(workerId)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':running': 'RUNNING',
+        ':submitted': 'SUBMITTED',
+        ':worker': d.workerId,
+        ':hostPort': d.workerHostPort,
+        ':res': d.resources,
+        ':one': 1,
+      },
+    },
+  };
+}
+
+function applicationUpdate(
+  table: Table,
+  appId: string,
+  expectedNext: number,
+  take: { cores: number; next: number },
+) {
+  return {
+    Update: {
+      TableName: table.name,
+      Key: { pk: PK.application, sk: appId },
+      UpdateExpression:
+        'SET nextExecutorId = :next, #state = :running ADD coresGranted :cores, version :one',
+      ConditionExpression: 'nextExecutorId = :expected AND #state IN (:waiting, :running)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':next': take.next,
+        ':expected': expectedNext,
+        ':cores': take.cores,
+        ':running': 'RUNNING',
+        ':waiting': 'WAITING',
+        ':one': 1,
+      },
+    },
+  };
+}
+
+function executorPut(table: Table, e: ExecutorLaunch) {
+  const executor: Executor = {
+    appId: e.appId,
+    id: e.executorId,
+    workerId: e.workerId,
+    workerHostPort: e.workerHostPort,
+    resourceProfileId: e.resourceProfileId,
+    cores: e.cores,
+    memoryMb: e.memoryMb,
+    resources: e.resources,
+    state: 'LAUNCHING',
+  };
+  return {
+    Put: {
+      TableName: table.name,
+      Item: recordItem(executorItemKey(executor), executor, 0),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+}
+
+/**
+ * Writes the plan in transactions of whole placements, in plan order. Stops at the first
+ * conflict and says so: the caller re-reads and plans again.
+ */
+export async function commitPlan(
+  table: Table,
+  loaded: LoadedCluster,
+  plan: Plan,
+  lease: Lease,
+  faults?: FaultHook,
+): Promise<CommitOutcome> {
+  const committedDrivers: DriverLaunch[] = [];
+  const committedExecutors: ExecutorLaunch[] = [];
+  const nextExecutorId = new Map(
+    Object.values(loaded.cluster.applications).map((a) => [a.id, a.nextExecutorId]),
+  );
+  const chunks = chunksOf(plan);
+  for (const [i, chunk] of chunks.entries()) {
+    faults?.(`commit ${i + 1}/${chunks.length}`);
+    const items = [
+      ...[...chunk.workers].map(([id, take]) =>
+        workerUpdate(table, loaded.cluster.workers[id] as Worker, take),
+      ),
+      ...chunk.drivers.map((d) => driverUpdate(table, d)),
+      ...[...chunk.apps].map(([id, take]) =>
+        applicationUpdate(table, id, nextExecutorId.get(id) ?? 0, take),
+      ),
+      ...chunk.executors.map((e) => executorPut(table, e)),
+      fence(table, lease),
+    ];
+    try {
+      await table.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (e) {
+      if (e instanceof TransactionCanceledException) {
+        return {
+          committed: { drivers: committedDrivers, executors: committedExecutors, warnings: [] },
+          conflict: true,
+        };
+      }
+      throw e;
+    }
+    committedDrivers.push(...chunk.drivers);
+    committedExecutors.push(...chunk.executors);
+    for (const [id, take] of chunk.apps) nextExecutorId.set(id, take.next);
+  }
+  return {
+    committed: {
+      drivers: committedDrivers,
+      executors: committedExecutors,
+      warnings: plan.warnings,
+    },
+    conflict: false,
+  };
+}

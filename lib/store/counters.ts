@@ -1,0 +1,21 @@
+// Id counters: an atomic ADD hands out a block of numbers no other caller gets.
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PK } from './layout.js';
+import type { Table } from './table.js';
+
+export type CounterName = 'app' | 'driver';
+
+/** Reserves `count` numbers; returns the first. The first number ever handed out is 0. */
+export async function reserveNumbers(table: Table, name: CounterName, count = 1): Promise<number> {
+  const result = await table.doc.send(
+    new UpdateCommand({
+      TableName: table.name,
+      Key: { pk: PK.counter, sk: name },
+      UpdateExpression: 'ADD #value :count',
+      ExpressionAttributeNames: { '#value': 'value' },
+      ExpressionAttributeValues: { ':count': count },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return Number(result.Attributes?.value) - count;
+}

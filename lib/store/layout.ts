@@ -1,0 +1,119 @@
+// The one DynamoDB table and its key layout: every key the store writes is made here.
+//
+//   pk              sk                     what
+//   WORKER          <workerId>             every listed worker, DEAD ones included
+//   DRIVER          <driverId>             active drivers (waiting and running)
+//   DRIVER#DONE     <driverId>             completed drivers kept for retention
+//   APP             <appId>                active applications
+//   APP#DONE        <appId>                completed applications kept for retention
+//   EXEC            <appId>/<executorId>   executors an application still counts (or, when
+//                                          DECOMMISSIONED, that still hold worker capacity)
+//   EXEC#DONE       <appId>/<executorId>   executors that ended
+//   COUNTER         app | driver           id counters (atomic ADD)
+//   LEASE           <name>                 the fenced leader lease
+//
+// The scheduling pass reads the WORKER, DRIVER, APP and EXEC partitions with strongly
+// consistent Queries: what it reads is independent of how many completed drivers and
+// applications are retained, and a write acknowledged before a nudge is always seen.
+// A record that completes moves to its #DONE partition in the same transaction.
+
+import {
+  type Application,
+  type Driver,
+  type Executor,
+  executorKey,
+  isApplicationActive,
+  isDriverActive,
+  isExecutorLive,
+  type ResourceAddresses,
+  type Worker,
+} from '../core/model.js';
+
+export const PK = {
+  worker: 'WORKER',
+  driver: 'DRIVER',
+  completedDriver: 'DRIVER#DONE',
+  application: 'APP',
+  completedApplication: 'APP#DONE',
+  executor: 'EXEC',
+  endedExecutor: 'EXEC#DONE',
+  counter: 'COUNTER',
+  lease: 'LEASE',
+} as const;
+
+export interface Key {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export const workerKey = (id: string): Key => ({ pk: PK.worker, sk: id });
+
+export const driverKey = (d: Pick<Driver, 'id' | 'state'>): Key => ({
+  pk: isDriverActive(d.state) ? PK.driver : PK.completedDriver,
+  sk: d.id,
+});
+
+export const applicationKey = (a: Pick<Application, 'id' | 'state'>): Key => ({
+  pk: isApplicationActive(a.state) ? PK.application : PK.completedApplication,
+  sk: a.id,
+});
+
+/** DECOMMISSIONED executors still run and hold capacity: they stay with the live ones. */
+export const executorItemKey = (e: Pick<Executor, 'appId' | 'id' | 'state'>): Key => ({
+  pk: isExecutorLive(e.state) || e.state === 'DECOMMISSIONED' ? PK.executor : PK.endedExecutor,
+  sk: executorKey(e.appId, e.id),
+});
+
+/** Bookkeeping attributes that are not part of a core record. */
+const STORE_ATTRIBUTES = ['pk', 'sk', 'version', 'generation'] as const;
+
+type Item = Record<string, unknown>;
+
+function strip(item: Item): Item {
+  const out: Item = { ...item };
+  for (const a of STORE_ATTRIBUTES) delete out[a];
+  return out;
+}
+
+/** Sets (how DynamoDB holds used addresses) back to sorted address lists. */
+function addressesFromItem(value: unknown): ResourceAddresses {
+  const out: Record<string, string[]> = {};
+  for (const [name, addrs] of Object.entries((value ?? {}) as Record<string, Iterable<string>>)) {
+    out[name] = [...addrs].sort();
+  }
+  return out;
+}
+
+export interface StoredWorker {
+  readonly worker: Worker;
+  /** Changes whenever what the worker should run changes. */
+  readonly generation: number;
+}
+
+export function workerItem(w: Worker, generation = 0): Item {
+  const resourcesUsed: Record<string, Set<string>> = {};
+  for (const [name, addrs] of Object.entries(w.resourcesUsed)) {
+    if (addrs.length > 0) resourcesUsed[name] = new Set(addrs);
+  }
+  return { ...workerKey(w.id), ...w, resourcesUsed, generation };
+}
+
+export function workerFromItem(item: Item): StoredWorker {
+  const worker = { ...strip(item), resourcesUsed: addressesFromItem(item.resourcesUsed) } as Worker;
+  return { worker, generation: Number(item.generation ?? 0) };
+}
+
+export interface Versioned<T> {
+  readonly record: T;
+  readonly version: number;
+}
+
+export const recordItem = (key: Key, record: object, version: number): Item => ({
+  ...key,
+  ...record,
+  version,
+});
+
+export function recordFromItem<T>(item: Item): Versioned<T> {
+  return { record: strip(item) as T, version: Number(item.version ?? 0) };
+}
