@@ -16,7 +16,7 @@ import type { Table } from './table.js';
 export const MAX_TRANSACTION_ITEMS = 100;
 
 /** Called before each write; a test hook throws here to crash the pass between writes. */
-export type FaultHook = (point: string) => void;
+export type FaultHook = (point: string) => void | Promise<void>;
 
 export interface CommitOutcome {
   /** The placements that are durable. */
@@ -209,7 +209,7 @@ export async function commitPlan(
   );
   const chunks = chunksOf(plan);
   for (const [i, chunk] of chunks.entries()) {
-    faults?.(`commit ${i + 1}/${chunks.length}`);
+    await faults?.(`commit ${i + 1}/${chunks.length}`);
     const items = [
       ...[...chunk.workers].map(([id, take]) =>
         workerUpdate(table, loaded.cluster.workers[id] as Worker, take),
