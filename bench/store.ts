@@ -1,0 +1,119 @@
+// One scheduling pass through DynamoDB Local: 100 workers (16 cores, 64 GiB), 100 waiting
+// drivers (1 core, 1 GiB) and 100 waiting applications (spark.cores.max 8,
+// spark.executor.cores 2). Counts DynamoDB requests by kind with an SDK middleware.
+import { masterConfig } from '../lib/core/config.js';
+import { INT_MAX } from '../lib/core/model.js';
+import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
+import { putRecords } from '../lib/store/cluster.js';
+import { runSchedulingPass } from '../lib/store/pass.js';
+import { ensureTable, openTable } from '../lib/store/table.js';
+import { mulberry32 } from './stats.js';
+
+const WORKERS = 100;
+const DRIVERS = 100;
+const APPS = 100;
+
+export async function storeBench(): Promise<void> {
+  const emulators = await startEmulators();
+  try {
+    const table = openTable('bench', { ...LOCAL_AWS, endpoint: emulators.dynamodbEndpoint });
+    await ensureTable(table);
+    const defaultProfile = { coresPerExecutor: 2, memoryMb: 1024, resources: {} };
+    await putRecords(table, {
+      workers: Array.from({ length: WORKERS }, (_, i) => ({
+        id: `worker-20261122000000-10.0.0.${i}-7078`,
+        host: `10.0.0.${i}`,
+        port: 7078,
+        webUiUrl: '',
+        cores: 16,
+        memoryMb: 65536,
+        resources: {},
+        coresUsed: 0,
+        memoryUsedMb: 0,
+        resourcesUsed: {},
+        state: 'ALIVE' as const,
+        lastHeartbeatMs: Date.now(),
+      })),
+      drivers: Array.from({ length: DRIVERS }, (_, i) => ({
+        id: `driver-20261122000000-${String(i).padStart(4, '0')}`,
+        seq: i,
+        submitTimeMs: 0,
+        description: {
+          appResource: '',
+          mainClass: 'org.apache.spark.examples.SparkPi',
+          appArgs: [],
+          sparkProperties: {},
+          environmentVariables: {},
+          cores: 1,
+          memoryMb: 1024,
+          supervise: false,
+          resources: {},
+        },
+        state: 'SUBMITTED' as const,
+        resources: {},
+      })),
+      applications: Array.from({ length: APPS }, (_, i) => ({
+        id: `app-20261122000000-${String(i).padStart(4, '0')}`,
+        seq: i,
+        submitTimeMs: 0,
+        description: {
+          name: `app ${i}`,
+          user: 'spark',
+          maxCores: 8,
+          defaultProfile,
+          command: { argv: [], env: {} },
+        },
+        state: 'WAITING' as const,
+        resourceProfiles: { 0: { id: 0, ...defaultProfile } },
+        executorTargets: { 0: INT_MAX },
+        coresGranted: 0,
+        retryCount: 0,
+        nextExecutorId: 0,
+      })),
+    });
+
+    const requests = new Map<string, number>();
+    table.doc.middlewareStack.add(
+      (next, context) => (args) => {
+        const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+        requests.set(name, (requests.get(name) ?? 0) + 1);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRequests' },
+    );
+    const start = performance.now();
+    const outcome = await runSchedulingPass(table, masterConfig(), {
+      holder: 'bench',
+      leaseMs: 30_000,
+      maxAttempts: 3,
+      now: Date.now,
+      random: mulberry32(1),
+    });
+    const passMs = performance.now() - start;
+    if (outcome.kind !== 'done' || !outcome.settled)
+      throw new Error('store bench: pass did not settle');
+    const placements = outcome.committed.reduce(
+      (n, p) => n + p.drivers.length + p.executors.length,
+      0,
+    );
+    const count = (...kinds: string[]) => kinds.reduce((n, k) => n + (requests.get(k) ?? 0), 0);
+    // The lease's acquire and release are writes too, and are counted.
+    const writes = count('TransactWriteItems', 'UpdateItem', 'PutItem', 'DeleteItem');
+    const reads = count('Query', 'GetItem', 'BatchGetItem');
+    console.log(
+      JSON.stringify({
+        bench: 'store',
+        workers: WORKERS,
+        apps: APPS,
+        drivers: DRIVERS,
+        placements,
+        passMs: Math.round(passMs * 100) / 100,
+        writeRequestsPerPlacement: Math.round((writes / placements) * 1000) / 1000,
+        readRequests: reads,
+        requestsByKind: Object.fromEntries(requests),
+      }),
+    );
+  } finally {
+    await emulators.stop();
+  }
+}
