@@ -2,11 +2,11 @@
 // drivers (1 core, 1 GiB) and 100 waiting applications (spark.cores.max 8,
 // spark.executor.cores 2). Counts DynamoDB requests by kind with an SDK middleware.
 import { masterConfig } from '../lib/core/config.js';
-import { INT_MAX } from '../lib/core/model.js';
 import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
 import { putRecords } from '../lib/store/cluster.js';
 import { runSchedulingPass } from '../lib/store/pass.js';
 import { ensureTable, openTable } from '../lib/store/table.js';
+import { waitingCluster } from './cluster.js';
 import { mulberry32 } from './stats.js';
 
 const WORKERS = 100;
@@ -18,58 +18,16 @@ export async function storeBench(): Promise<void> {
   try {
     const table = openTable('bench', { ...LOCAL_AWS, endpoint: emulators.dynamodbEndpoint });
     await ensureTable(table);
-    const defaultProfile = { coresPerExecutor: 2, memoryMb: 1024, resources: {} };
+    const cluster = waitingCluster({
+      workers: WORKERS,
+      apps: APPS,
+      drivers: DRIVERS,
+      appMaxCores: 8,
+    });
     await putRecords(table, {
-      workers: Array.from({ length: WORKERS }, (_, i) => ({
-        id: `worker-20261122000000-10.0.0.${i}-7078`,
-        host: `10.0.0.${i}`,
-        port: 7078,
-        webUiUrl: '',
-        cores: 16,
-        memoryMb: 65536,
-        resources: {},
-        coresUsed: 0,
-        memoryUsedMb: 0,
-        resourcesUsed: {},
-        state: 'ALIVE' as const,
-        lastHeartbeatMs: Date.now(),
-      })),
-      drivers: Array.from({ length: DRIVERS }, (_, i) => ({
-        id: `driver-20261122000000-${String(i).padStart(4, '0')}`,
-        seq: i,
-        submitTimeMs: 0,
-        description: {
-          appResource: '',
-          mainClass: 'org.apache.spark.examples.SparkPi',
-          appArgs: [],
-          sparkProperties: {},
-          environmentVariables: {},
-          cores: 1,
-          memoryMb: 1024,
-          supervise: false,
-          resources: {},
-        },
-        state: 'SUBMITTED' as const,
-        resources: {},
-      })),
-      applications: Array.from({ length: APPS }, (_, i) => ({
-        id: `app-20261122000000-${String(i).padStart(4, '0')}`,
-        seq: i,
-        submitTimeMs: 0,
-        description: {
-          name: `app ${i}`,
-          user: 'spark',
-          maxCores: 8,
-          defaultProfile,
-          command: { argv: [], env: {} },
-        },
-        state: 'WAITING' as const,
-        resourceProfiles: { 0: { id: 0, ...defaultProfile } },
-        executorTargets: { 0: INT_MAX },
-        coresGranted: 0,
-        retryCount: 0,
-        nextExecutorId: 0,
-      })),
+      workers: Object.values(cluster.workers),
+      drivers: Object.values(cluster.drivers),
+      applications: Object.values(cluster.applications),
     });
 
     const requests = new Map<string, number>();
