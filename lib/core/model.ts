@@ -163,15 +163,10 @@ export interface Cluster {
   readonly drivers: Readonly<Record<string, Driver>>;
 }
 
-export const emptyCluster: Cluster = { workers: {}, applications: {}, executors: {}, drivers: {} };
-
 export const executorKey = (appId: string, executorId: number): string => `${appId}/${executorId}`;
 
 export const hostPort = (worker: Pick<Worker, 'host' | 'port'>): string =>
   `${worker.host}:${worker.port}`;
-
-export const isExecutorFinished = (state: ExecutorState): boolean =>
-  state === 'KILLED' || state === 'FAILED' || state === 'LOST' || state === 'EXITED';
 
 /** An executor still counted by its application (Spark's `app.executors`). */
 export const isExecutorLive = (state: ExecutorState): boolean =>
@@ -187,9 +182,6 @@ export const isDriverActive = (state: DriverState): boolean =>
 export const isDriverWaiting = (driver: Driver): boolean =>
   driver.state === 'SUBMITTED' && driver.workerId === undefined;
 
-export const freeCores = (w: Worker): number => w.cores - w.coresUsed;
-export const freeMemoryMb = (w: Worker): number => w.memoryMb - w.memoryUsedMb;
-
 /** Free addresses of one resource, in Spark's order (sorted). */
 export function freeAddresses(w: Worker, name: string): string[] {
   const all = w.resources[name];
@@ -197,23 +189,6 @@ export function freeAddresses(w: Worker, name: string): string[] {
   const used = w.resourcesUsed[name];
   const free = used && used.length > 0 ? all.filter((a) => !used.includes(a)) : [...all];
   return free.sort();
-}
-
-export function freeAddressCount(w: Worker, name: string): number {
-  return (w.resources[name]?.length ?? 0) - (w.resourcesUsed[name]?.length ?? 0);
-}
-
-/** Spark's ResourceUtils.resourcesMeetRequirements over a worker's free addresses. */
-export function resourcesFit(w: Worker, required: ResourceAmounts): boolean {
-  for (const [name, amount] of Object.entries(required)) {
-    if (freeAddressCount(w, name) < amount) return false;
-  }
-  return true;
-}
-
-/** Lives in the profile map under the key `String(id)`. */
-export function profileOf(app: Application, rpId: number): ResourceProfile | undefined {
-  return app.resourceProfiles[String(rpId)];
 }
 
 /** Spark's `getTargetExecutorNumForRPId`: unknown profiles have a target of 0. */
