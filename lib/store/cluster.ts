@@ -1,11 +1,14 @@
 // Reading and seeding cluster state.
 
 import { PutCommand, paginateQuery, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { assignedTo } from '../core/lifecycle.js';
 import type { Application, Cluster, Driver, Executor, Worker } from '../core/model.js';
 import { executorKey } from '../core/model.js';
 import {
   applicationKey,
+  driverAssignment,
   driverKey,
+  executorAssignment,
   executorItemKey,
   PK,
   recordFromItem,
@@ -94,8 +97,22 @@ export async function putRecords(
     executors?: readonly Executor[];
   },
 ): Promise<void> {
+  const cluster = {
+    workers: {},
+    applications: {},
+    executors: Object.fromEntries(
+      (records.executors ?? []).map((e) => [executorKey(e.appId, e.id), e]),
+    ),
+    drivers: Object.fromEntries((records.drivers ?? []).map((d) => [d.id, d])),
+  };
   const items = [
-    ...(records.workers ?? []).map((w) => workerItem(w)),
+    ...(records.workers ?? []).map((w) => {
+      const { executors, drivers } = assignedTo(cluster, w.id);
+      return workerItem(w, [
+        ...executors.map(executorAssignment),
+        ...drivers.map(driverAssignment),
+      ]);
+    }),
     ...(records.drivers ?? []).map((d) => recordItem(driverKey(d), d, 0)),
     ...(records.applications ?? []).map((a) => recordItem(applicationKey(a), a, 0)),
     ...(records.executors ?? []).map((e) => recordItem(executorItemKey(e), e, 0)),

@@ -5,10 +5,19 @@
 
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { Executor, ResourceAddresses, Worker } from '../core/model.js';
+import type { Executor, Worker } from '../core/model.js';
 import type { DriverLaunch, ExecutorLaunch, Plan } from '../core/schedule.js';
 import type { LoadedCluster } from './cluster.js';
-import { executorItemKey, PK, recordItem, workerKey } from './layout.js';
+import {
+  type Assignment,
+  assignmentKey,
+  driverAssignment,
+  executorAssignment,
+  executorItemKey,
+  PK,
+  recordItem,
+  workerKey,
+} from './layout.js';
 import { fence, type Lease } from './lease.js';
 import type { Table } from './table.js';
 
@@ -29,6 +38,7 @@ interface Take {
   cores: number;
   memoryMb: number;
   resources: Record<string, string[]>;
+  assignments: Assignment[];
 }
 
 /** Placements grouped so that each item appears once per transaction. */
@@ -51,10 +61,17 @@ class Chunk {
     );
   }
 
-  take(workerId: string, p: { cores: number; memoryMb: number; resources: ResourceAddresses }) {
-    const t = this.workers.get(workerId) ?? { cores: 0, memoryMb: 0, resources: {} };
+  take(workerId: string, assignment: Assignment) {
+    const p = assignment;
+    const t = this.workers.get(workerId) ?? {
+      cores: 0,
+      memoryMb: 0,
+      resources: {},
+      assignments: [],
+    };
     t.cores += p.cores;
     t.memoryMb += p.memoryMb;
+    t.assignments.push(assignment);
     for (const [name, addrs] of Object.entries(p.resources)) {
       t.resources[name] = [...(t.resources[name] ?? []), ...addrs];
     }
@@ -68,13 +85,16 @@ function chunksOf(plan: Plan): Chunk[] {
   for (const d of plan.drivers) {
     if (current().itemsWith(d.workerId) > MAX_TRANSACTION_ITEMS) chunks.push(new Chunk());
     current().drivers.push(d);
-    current().take(d.workerId, d);
+    current().take(
+      d.workerId,
+      driverAssignment({ id: d.driverId, resources: d.resources, description: d }),
+    );
   }
   for (const e of plan.executors) {
     if (current().itemsWith(e.workerId, e.appId) > MAX_TRANSACTION_ITEMS) chunks.push(new Chunk());
     const chunk = current();
     chunk.executors.push(e);
-    chunk.take(e.workerId, e);
+    chunk.take(e.workerId, executorAssignment({ ...e, id: e.executorId }));
     const app = chunk.apps.get(e.appId) ?? { cores: 0, next: 0 };
     chunk.apps.set(e.appId, {
       cores: app.cores + e.cores,
@@ -111,11 +131,18 @@ function workerUpdate(table: Table, worker: Worker, take: Take) {
       conditions.push(`NOT contains(#used.#r${i}, :r${i}a${k})`);
     });
   });
+  // The worker's desired state changes with its capacity, in the same write.
+  const set = take.assignments.map((a, i) => {
+    names['#assigned'] = 'assigned';
+    names[`#a${i}`] = assignmentKey(a);
+    values[`:a${i}`] = a;
+    return `#assigned.#a${i} = :a${i}`;
+  });
   return {
     Update: {
       TableName: table.name,
       Key: workerKey(worker.id),
-      UpdateExpression: `ADD ${add.join(', ')}`,
+      UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
       ConditionExpression: conditions.join(' AND '),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,

@@ -65,7 +65,7 @@ export const executorItemKey = (e: Pick<Executor, 'appId' | 'id' | 'state'>): Ke
 });
 
 /** Bookkeeping attributes that are not part of a core record. */
-const STORE_ATTRIBUTES = ['pk', 'sk', 'version', 'generation'] as const;
+const STORE_ATTRIBUTES = ['pk', 'sk', 'version', 'generation', 'assigned'] as const;
 
 type Item = Record<string, unknown>;
 
@@ -84,23 +84,71 @@ function addressesFromItem(value: unknown): ResourceAddresses {
   return out;
 }
 
+/** What a worker should be running, kept on its item so that one read answers it. */
+export interface Assignment {
+  readonly kind: 'executor' | 'driver';
+  readonly appId?: string;
+  readonly executorId?: number;
+  readonly resourceProfileId?: number;
+  readonly driverId?: string;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly resources: ResourceAddresses;
+}
+
+/** The key of an assignment inside the worker item's `assigned` map. */
+export const assignmentKey = (a: Assignment): string =>
+  a.kind === 'executor' ? `executor ${a.appId}/${a.executorId}` : `driver ${a.driverId}`;
+
+export const executorAssignment = (
+  e: Pick<Executor, 'appId' | 'id' | 'resourceProfileId' | 'cores' | 'memoryMb' | 'resources'>,
+): Assignment => ({
+  kind: 'executor',
+  appId: e.appId,
+  executorId: e.id,
+  resourceProfileId: e.resourceProfileId,
+  cores: e.cores,
+  memoryMb: e.memoryMb,
+  resources: e.resources,
+});
+
+export const driverAssignment = (
+  d: Pick<Driver, 'id' | 'resources'> & { description: { cores: number; memoryMb: number } },
+): Assignment => ({
+  kind: 'driver',
+  driverId: d.id,
+  cores: d.description.cores,
+  memoryMb: d.description.memoryMb,
+  resources: d.resources,
+});
+
 export interface StoredWorker {
   readonly worker: Worker;
   /** Changes whenever what the worker should run changes. */
   readonly generation: number;
+  readonly assigned: readonly Assignment[];
 }
 
-export function workerItem(w: Worker, generation = 0): Item {
+export function workerItem(w: Worker, assigned: readonly Assignment[] = [], generation = 0): Item {
   const resourcesUsed: Record<string, Set<string>> = {};
   for (const [name, addrs] of Object.entries(w.resourcesUsed)) {
     if (addrs.length > 0) resourcesUsed[name] = new Set(addrs);
   }
-  return { ...workerKey(w.id), ...w, resourcesUsed, generation };
+  return {
+    ...workerKey(w.id),
+    ...w,
+    resourcesUsed,
+    assigned: Object.fromEntries(assigned.map((a) => [assignmentKey(a), a])),
+    generation,
+  };
 }
 
 export function workerFromItem(item: Item): StoredWorker {
   const worker = { ...strip(item), resourcesUsed: addressesFromItem(item.resourcesUsed) } as Worker;
-  return { worker, generation: Number(item.generation ?? 0) };
+  const assigned = Object.values((item.assigned ?? {}) as Record<string, Assignment>).sort(
+    (a, b) => (assignmentKey(a) < assignmentKey(b) ? -1 : 1),
+  );
+  return { worker, generation: Number(item.generation ?? 0), assigned };
 }
 
 export interface Versioned<T> {

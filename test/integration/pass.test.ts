@@ -3,10 +3,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../bench/stats.js';
 import { masterConfig } from '../../lib/core/config.js';
+import { assignedTo } from '../../lib/core/lifecycle.js';
 import { loadActiveCluster, putRecords } from '../../lib/store/cluster.js';
+import { assignmentKey, driverAssignment, executorAssignment } from '../../lib/store/layout.js';
 import { acquireLease } from '../../lib/store/lease.js';
 import { type PassOptions, runSchedulingPass, SCHEDULER_LEASE } from '../../lib/store/pass.js';
 import { ensureTable, openTable, type Table } from '../../lib/store/table.js';
+import { readWorker } from '../../lib/store/workers.js';
 import { aDriver, anApp, aWorker } from '../unit/core/fixtures.js';
 import { localClientConfig, uniqueName } from './aws.js';
 import { violations } from './invariants.js';
@@ -66,6 +69,22 @@ describe('a scheduling pass', () => {
     const second = await runSchedulingPass(table, config, options());
     expect(second).toEqual({ kind: 'done', committed: [], attempts: 1, settled: true });
     expect((await loadActiveCluster(table)).cluster).toEqual(before.cluster);
+  });
+
+  it("leaves each worker's desired state on its item, with a new generation", async () => {
+    await runSchedulingPass(table, config, options());
+    const { cluster } = await loadActiveCluster(table);
+    for (const id of Object.keys(cluster.workers)) {
+      const stored = await readWorker(table, id);
+      const expected = assignedTo(cluster, id);
+      expect(stored?.assigned).toEqual(
+        [
+          ...expected.executors.map(executorAssignment),
+          ...expected.drivers.map(driverAssignment),
+        ].sort((a, b) => (assignmentKey(a) < assignmentKey(b) ? -1 : 1)),
+      );
+      expect(stored?.generation).toBeGreaterThan(0);
+    }
   });
 
   it('crashed between any two writes, the next pass completes the work', async () => {
