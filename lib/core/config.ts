@@ -87,6 +87,44 @@ function parsePolicy(v: string): WorkerSelectionPolicy {
   return policy;
 }
 
+/**
+ * Spark properties from a JVM options string such as `SPARK_MASTER_OPTS`
+ * (`-Dspark.deploy.defaultCores=4 -Dspark.worker.timeout=30`), split like a shell line:
+ * whitespace separates, quotes group, a backslash escapes. Other options are ignored.
+ */
+export function propertiesFromJavaOptions(options: string): Record<string, string> {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < options.length; i++) {
+    const c = options[i] as string;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < options.length) {
+        word = (word ?? '') + options[++i];
+      } else word = (word ?? '') + c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      word ??= '';
+    } else if (c === '\\' && i + 1 < options.length) {
+      word = (word ?? '') + options[++i];
+    } else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (quote) throw new PropertyError(`Unterminated quote in: ${options}`);
+  if (word !== undefined) words.push(word);
+  const props: Record<string, string> = {};
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    if (w.startsWith('-D') && eq > 2) props[w.slice(2, eq)] = w.slice(eq + 1);
+  }
+  return props;
+}
+
 /** Reads the master's settings; throws PropertyError naming the offending key. */
 export function masterConfig(props: Properties = {}): MasterConfig {
   const spreadOutLegacy = read(props, 'spark.deploy.spreadOut', true, parseBoolean);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { masterConfig, workerConfig } from '../../../lib/core/config.js';
+import { masterConfig, propertiesFromJavaOptions, workerConfig } from '../../../lib/core/config.js';
 import { INT_MAX } from '../../../lib/core/model.js';
 
 describe('master configuration (spec Appendix A)', () => {
@@ -102,5 +102,23 @@ describe('worker configuration', () => {
     expect(
       workerConfig({ 'spark.worker.driverTerminateTimeout': '30s' }).driverTerminateTimeoutMs,
     ).toBe(30_000);
+  });
+});
+
+describe('SPARK_MASTER_OPTS', () => {
+  it('reads -Dkey=value options split like a shell line', () => {
+    expect(
+      propertiesFromJavaOptions(
+        `-Dspark.deploy.defaultCores=4  -Xmx1g -Dspark.app.name="my app" -Dk='a b' -De=x\\ y -Dspark.x=`,
+      ),
+    ).toEqual({
+      'spark.deploy.defaultCores': '4',
+      'spark.app.name': 'my app',
+      k: 'a b',
+      e: 'x y',
+      'spark.x': '',
+    });
+    expect(propertiesFromJavaOptions('')).toEqual({});
+    expect(() => propertiesFromJavaOptions('-Da="open')).toThrow('Unterminated');
   });
 });

@@ -1,0 +1,71 @@
+// The scheduler Lambda, triggered by the nudge queue (SQS FIFO). Whatever the batch holds,
+// it runs one pass. Nudges it could not serve are reported back, never thrown, so SQS
+// delivers them again after the visibility timeout.
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { masterConfig, propertiesFromJavaOptions } from '../lib/core/config.js';
+import type { SchedulingConfig } from '../lib/core/schedule.js';
+import { runSchedulingPass } from '../lib/store/pass.js';
+import { openTable, type Table } from '../lib/store/table.js';
+
+const logger = new Logger({ serviceName: 'sparkplane-scheduler' });
+
+export interface SchedulerDeps {
+  readonly table: Table;
+  readonly config: SchedulingConfig;
+  readonly leaseMs: number;
+}
+
+export function schedulerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SchedulerDeps {
+  const tableName = env.TABLE_NAME;
+  if (!tableName) throw new Error('TABLE_NAME is not set');
+  return {
+    table: openTable(tableName, env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    config: masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? '')),
+    leaseMs: Number(env.SCHEDULER_LEASE_MS ?? 30_000),
+  };
+}
+
+export function schedulerHandler(deps: () => SchedulerDeps) {
+  return async (
+    event: SQSEvent,
+    context: Pick<Context, 'awsRequestId'>,
+  ): Promise<SQSBatchResponse> => {
+    const retryAll = {
+      batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
+    };
+    try {
+      const { table, config, leaseMs } = deps();
+      const outcome = await runSchedulingPass(table, config, {
+        holder: context.awsRequestId,
+        leaseMs,
+        maxAttempts: 3,
+        now: Date.now,
+        random: Math.random,
+      });
+      if (outcome.kind === 'not-leader') {
+        logger.info('another pass holds the lease; nudges wait', { nudges: event.Records.length });
+        return retryAll;
+      }
+      const placed = outcome.committed.reduce(
+        (n, p) => n + p.drivers.length + p.executors.length,
+        0,
+      );
+      logger.info('pass done', {
+        nudges: event.Records.length,
+        placed,
+        attempts: outcome.attempts,
+      });
+      return outcome.settled ? { batchItemFailures: [] } : retryAll;
+    } catch (error) {
+      logger.error('pass failed; nudges will be delivered again', { error: error as Error });
+      return retryAll;
+    }
+  };
+}
+
+let deps: SchedulerDeps | undefined;
+export const handler = schedulerHandler(() => {
+  deps ??= schedulerDepsFromEnv();
+  return deps;
+});
