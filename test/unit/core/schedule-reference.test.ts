@@ -25,13 +25,15 @@ const workerArb = (id: string) =>
       cores: fc.integer({ min: 0, max: 16 }),
       // Unused capacity is common, so most clusters have room to place something.
       usedCores: fc.oneof(fc.constant(0), fc.nat(16)),
-      memory: fc.integer({ min: 1, max: 16 }).map((n) => n * 512),
+      memory: fc.integer({ min: 0, max: 16 }).map((n) => n * 512),
       usedMemory: fc.oneof(
         fc.constant(0),
         fc.nat(16).map((n) => n * 256),
       ),
       gpus: fc.integer({ min: 0, max: 4 }),
       usedGpus: fc.nat(4),
+      // A second resource, so every requirement is checked, not just the first.
+      fpgas: fc.constantFrom(0, 0, 1, 2),
       state: fc.constantFrom('ALIVE', 'ALIVE', 'ALIVE', 'ALIVE', 'DEAD', 'DECOMMISSIONED' as const),
     })
     .map(
@@ -42,7 +44,10 @@ const workerArb = (id: string) =>
         webUiUrl: '',
         cores: r.cores,
         memoryMb: r.memory,
-        resources: r.gpus > 0 ? { gpu: addresses(r.gpus) } : {},
+        resources: {
+          ...(r.gpus > 0 ? { gpu: addresses(r.gpus) } : {}),
+          ...(r.fpgas > 0 ? { fpga: addresses(r.fpgas) } : {}),
+        },
         coresUsed: Math.min(r.usedCores, r.cores),
         memoryUsedMb: Math.min(r.usedMemory, r.memory),
         // Used addresses are taken from the middle, so "first free" is not just "first".
@@ -61,13 +66,17 @@ const profileArb = (id: number) =>
       cpe: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
       memory: fc.constantFrom(0, 128, 256, 512, 1024, 2048),
       gpus: fc.constantFrom(0, 0, 1, 2),
+      fpgas: fc.constantFrom(0, 0, 0, 1),
     })
     .map(
       (r): ResourceProfile => ({
         id,
         ...(r.cpe === undefined ? {} : { coresPerExecutor: r.cpe }),
         memoryMb: r.memory,
-        resources: r.gpus > 0 ? { gpu: r.gpus } : {},
+        resources: {
+          ...(r.gpus > 0 ? { gpu: r.gpus } : {}),
+          ...(r.fpgas > 0 ? { fpga: r.fpgas } : {}),
+        },
       }),
     );
 
@@ -81,6 +90,7 @@ const clusterArb = fc
           cores: fc.integer({ min: 1, max: 4 }),
           memory: fc.constantFrom(256, 512, 1024, 4096),
           gpus: fc.constantFrom(0, 0, 0, 1),
+          fpgas: fc.constantFrom(0, 0, 0, 1),
           running: fc.boolean(),
         }),
         { maxLength: 8 },
@@ -94,9 +104,23 @@ const clusterArb = fc
             minLength: 3,
             maxLength: 3,
           }),
-          existing: fc.array(fc.record({ cores: fc.integer({ min: 1, max: 4 }), rp: fc.nat(2) }), {
-            maxLength: 3,
-          }),
+          existing: fc.array(
+            fc.record({
+              cores: fc.integer({ min: 1, max: 4 }),
+              rp: fc.nat(2),
+              // Mostly live; finished or decommissioned ones neither count nor hold cores.
+              state: fc.constantFrom(
+                'RUNNING',
+                'LAUNCHING',
+                'RUNNING',
+                'LAUNCHING',
+                'EXITED',
+                'KILLED',
+                'DECOMMISSIONED' as const,
+              ),
+            }),
+            { maxLength: 3 },
+          ),
           state: fc.constantFrom('WAITING', 'RUNNING', 'FINISHED' as const),
         }),
         { maxLength: 5 },
@@ -136,7 +160,10 @@ const clusterArb = fc
           cores: d.cores,
           memoryMb: d.memory,
           supervise: false,
-          resources: d.gpus > 0 ? { gpu: d.gpus } : {},
+          resources: {
+            ...(d.gpus > 0 ? { gpu: d.gpus } : {}),
+            ...(d.fpgas > 0 ? { fpga: d.fpgas } : {}),
+          },
         },
         state: d.running ? 'RUNNING' : 'SUBMITTED',
         ...(d.running ? { workerId: on.id, workerHostPort: 'h:1' } : {}),
@@ -164,9 +191,9 @@ const clusterArb = fc
           cores: e.cores,
           memoryMb: 128,
           resources: {},
-          state: k % 2 === 0 ? 'RUNNING' : 'LAUNCHING',
+          state: e.state,
         };
-        granted += e.cores;
+        if (e.state === 'RUNNING' || e.state === 'LAUNCHING') granted += e.cores;
       });
       cluster.applications[id] = {
         id,
