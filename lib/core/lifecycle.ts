@@ -164,10 +164,13 @@ function addAddresses(a: ResourceAddresses, b: ResourceAddresses): ResourceAddre
   return out;
 }
 
+/** Names left without addresses are dropped: one form for "none used". */
 function removeAddresses(a: ResourceAddresses, b: ResourceAddresses): ResourceAddresses {
   const out: Record<string, readonly string[]> = { ...a };
   for (const [name, addrs] of Object.entries(b)) {
-    out[name] = (out[name] ?? []).filter((x) => !addrs.includes(x));
+    const left = (out[name] ?? []).filter((x) => !addrs.includes(x));
+    if (left.length > 0) out[name] = left;
+    else delete out[name];
   }
   return out;
 }

@@ -1,0 +1,259 @@
+// Stores what a core transition changed, atomically: the records it touched are compared
+// with the ones it was computed from, and each change is written on condition that the
+// record is still what was read (its version; for workers, its state and capacity).
+
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { assignedTo } from '../core/lifecycle.js';
+import type { Cluster, Worker } from '../core/model.js';
+import type { LoadedCluster } from './cluster.js';
+import { versionKey } from './cluster.js';
+import { MAX_TRANSACTION_ITEMS } from './commit-plan.js';
+import {
+  type Assignment,
+  applicationKey,
+  assignmentKey,
+  driverAssignment,
+  driverKey,
+  executorAssignment,
+  executorItemKey,
+  type Key,
+  recordItem,
+  workerItem,
+  workerKey,
+} from './layout.js';
+import { fence, type Lease } from './lease.js';
+import type { Table } from './table.js';
+
+export class TransitionTooLarge extends Error {
+  override readonly name = 'TransitionTooLarge';
+}
+
+type TransactItem = Record<string, unknown>;
+
+function assignmentsOf(cluster: Cluster, workerId: string): Map<string, Assignment> {
+  const { executors, drivers } = assignedTo(cluster, workerId);
+  const list = [...executors.map(executorAssignment), ...drivers.map(driverAssignment)];
+  return new Map(list.map((a) => [assignmentKey(a), a]));
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Field changes and capacity deltas of one worker, guarded by its state. */
+function workerUpdate(
+  table: Table,
+  before: Worker,
+  after: Worker,
+  assignedBefore: Map<string, Assignment>,
+  assignedAfter: Map<string, Assignment>,
+): TransactItem | undefined {
+  const names: Record<string, string> = { '#state': 'state' };
+  const values: Record<string, unknown> = { ':expectedState': before.state };
+  const set: string[] = [];
+  const add: string[] = [];
+  const del: string[] = [];
+  const remove: string[] = [];
+  let n = 0;
+  const name = (attr: string) => {
+    const k = `#n${n++}`;
+    names[k] = attr;
+    return k;
+  };
+  const value = (v: unknown) => {
+    const k = `:v${n++}`;
+    values[k] = v;
+    return k;
+  };
+  for (const field of ['state', 'lastHeartbeatMs', 'host', 'port', 'webUiUrl'] as const) {
+    if (before[field] !== after[field]) set.push(`${name(field)} = ${value(after[field])}`);
+  }
+  const dCores = after.coresUsed - before.coresUsed;
+  const dMemory = after.memoryUsedMb - before.memoryUsedMb;
+  if (dCores !== 0) add.push(`coresUsed ${value(dCores)}`);
+  if (dMemory !== 0) add.push(`memoryUsedMb ${value(dMemory)}`);
+  const conditions = ['#state = :expectedState'];
+  if (dCores > 0) conditions.push(`coresUsed <= ${value(after.cores - dCores)}`);
+  if (dMemory > 0) conditions.push(`memoryUsedMb <= ${value(after.memoryMb - dMemory)}`);
+  const resourceNames = new Set([
+    ...Object.keys(before.resourcesUsed),
+    ...Object.keys(after.resourcesUsed),
+  ]);
+  for (const r of resourceNames) {
+    const was = before.resourcesUsed[r] ?? [];
+    const now = after.resourcesUsed[r] ?? [];
+    const taken = now.filter((a) => !was.includes(a));
+    const freed = was.filter((a) => !now.includes(a));
+    if (taken.length + freed.length === 0) continue;
+    const path = `resourcesUsed.${name(r)}`;
+    if (taken.length > 0) {
+      add.push(`${path} ${value(new Set(taken))}`);
+      for (const a of taken) conditions.push(`NOT contains(${path}, ${value(a)})`);
+    }
+    if (freed.length > 0) del.push(`${path} ${value(new Set(freed))}`);
+  }
+  let desiredChanged = false;
+  for (const [k, a] of assignedAfter) {
+    if (!same(assignedBefore.get(k), a)) {
+      set.push(`assigned.${name(k)} = ${value(a)}`);
+      desiredChanged = true;
+    }
+  }
+  for (const k of assignedBefore.keys()) {
+    if (!assignedAfter.has(k)) {
+      remove.push(`assigned.${name(k)}`);
+      desiredChanged = true;
+    }
+  }
+  if (desiredChanged) add.push(`generation ${value(1)}`);
+  if (set.length + add.length + del.length + remove.length === 0) return undefined;
+  const expression = [
+    set.length > 0 ? `SET ${set.join(', ')}` : '',
+    add.length > 0 ? `ADD ${add.join(', ')}` : '',
+    del.length > 0 ? `DELETE ${del.join(', ')}` : '',
+    remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return {
+    Update: {
+      TableName: table.name,
+      Key: workerKey(after.id),
+      UpdateExpression: expression,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/** A versioned record: rewritten in place, moved to another partition, created or dropped. */
+function recordWrites(
+  table: Table,
+  before: { key: Key; record: object; version: number } | undefined,
+  after: { key: Key; record: object } | undefined,
+): TransactItem[] {
+  const put = (key: Key, record: object, version: number, condition: string, v?: number) => ({
+    Put: {
+      TableName: table.name,
+      Item: recordItem(key, record, version),
+      ConditionExpression: condition,
+      ...(v === undefined ? {} : { ExpressionAttributeValues: { ':v': v } }),
+    },
+  });
+  const remove = (key: Key, version: number) => ({
+    Delete: {
+      TableName: table.name,
+      Key: key,
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': version },
+    },
+  });
+  if (!before && after) return [put(after.key, after.record, 0, 'attribute_not_exists(pk)')];
+  if (before && !after) return [remove(before.key, before.version)];
+  if (!before || !after || before.record === after.record) return [];
+  const version = before.version + 1;
+  if (before.key.pk === after.key.pk) {
+    return [put(after.key, after.record, version, 'version = :v', before.version)];
+  }
+  return [
+    remove(before.key, before.version),
+    put(after.key, after.record, version, 'attribute_not_exists(pk)'),
+  ];
+}
+
+/** The writes that turn `loaded.cluster` into `next`, one transaction's worth. */
+export function transitionWrites(
+  table: Table,
+  loaded: LoadedCluster,
+  next: Cluster,
+  lease?: Lease,
+): TransactItem[] {
+  const prev = loaded.cluster;
+  const items: TransactItem[] = [];
+  const versionOf = (pk: string, sk: string) => loaded.versions.get(versionKey(pk, sk)) ?? 0;
+
+  for (const id of new Set([...Object.keys(prev.workers), ...Object.keys(next.workers)])) {
+    const before = prev.workers[id];
+    const after = next.workers[id];
+    if (before && !after) {
+      items.push({
+        Delete: {
+          TableName: table.name,
+          Key: workerKey(id),
+          ConditionExpression: '#state = :s',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':s': before.state },
+        },
+      });
+    } else if (!before && after) {
+      items.push({
+        Put: {
+          TableName: table.name,
+          Item: workerItem(after),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    } else if (before && after) {
+      const update = workerUpdate(
+        table,
+        before,
+        after,
+        assignmentsOf(prev, id),
+        assignmentsOf(next, id),
+      );
+      if (update) items.push(update);
+    }
+  }
+
+  const kinds = [
+    ['drivers', driverKey],
+    ['applications', applicationKey],
+    ['executors', executorItemKey],
+  ] as const;
+  for (const [kind, keyOf] of kinds) {
+    const was = prev[kind] as Record<string, never>;
+    const now = next[kind] as Record<string, never>;
+    if (was === now) continue;
+    for (const id of new Set([...Object.keys(was), ...Object.keys(now)])) {
+      const b = was[id];
+      const a = now[id];
+      if (b === a) continue;
+      const bKey = b ? (keyOf as (r: never) => Key)(b) : undefined;
+      items.push(
+        ...recordWrites(
+          table,
+          b && bKey ? { key: bKey, record: b, version: versionOf(bKey.pk, bKey.sk) } : undefined,
+          a ? { key: (keyOf as (r: never) => Key)(a), record: a } : undefined,
+        ),
+      );
+    }
+  }
+  if (items.length > 0 && lease) items.push(fence(table, lease));
+  return items;
+}
+
+/**
+ * Commits a transition computed from `loaded`. Returns false on a conflict (something
+ * changed since the read): the caller reads again and recomputes.
+ */
+export async function commitTransition(
+  table: Table,
+  loaded: LoadedCluster,
+  next: Cluster,
+  lease?: Lease,
+): Promise<boolean> {
+  const items = transitionWrites(table, loaded, next, lease);
+  if (items.length === 0) return true;
+  if (items.length > MAX_TRANSACTION_ITEMS) {
+    throw new TransitionTooLarge(
+      `A transition of ${items.length} writes exceeds one transaction (${MAX_TRANSACTION_ITEMS})`,
+    );
+  }
+  try {
+    await table.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    return true;
+  } catch (e) {
+    if (e instanceof TransactionCanceledException) return false;
+    throw e;
+  }
+}
