@@ -51,7 +51,7 @@ export async function storeBench(): Promise<void> {
     if (outcome.kind !== 'done' || !outcome.settled)
       throw new Error('store bench: pass did not settle');
     const placements = outcome.committed.reduce(
-      (n, p) => n + p.drivers.length + p.executors.length,
+      (n, { plan: p }) => n + p.drivers.length + p.executors.length,
       0,
     );
     const count = (...kinds: string[]) => kinds.reduce((n, k) => n + (requests.get(k) ?? 0), 0);

@@ -2,9 +2,12 @@
 // it runs one pass. Nudges it could not serve are reported back, never thrown, so SQS
 // delivers them again after the visibility timeout.
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { pushCommands } from '../lib/cloud/worker-queues.js';
 import { masterConfig, propertiesFromJavaOptions } from '../lib/core/config.js';
 import type { SchedulingConfig } from '../lib/core/schedule.js';
+import { launchCommands } from '../lib/protocol/commands.js';
 import { runSchedulingPass } from '../lib/store/pass.js';
 import { openTable, type Table } from '../lib/store/table.js';
 
@@ -12,6 +15,7 @@ const logger = new Logger({ serviceName: 'sparkplane-scheduler' });
 
 export interface SchedulerDeps {
   readonly table: Table;
+  readonly sqs: SQSClient;
   readonly config: SchedulingConfig;
   readonly leaseMs: number;
 }
@@ -21,6 +25,7 @@ export function schedulerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Sche
   if (!tableName) throw new Error('TABLE_NAME is not set');
   return {
     table: openTable(tableName, env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    sqs: new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
     config: masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? '')),
     leaseMs: Number(env.SCHEDULER_LEASE_MS ?? 30_000),
   };
@@ -35,7 +40,7 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
       batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
     };
     try {
-      const { table, config, leaseMs } = deps();
+      const { table, sqs, config, leaseMs } = deps();
       const outcome = await runSchedulingPass(table, config, {
         holder: context.awsRequestId,
         leaseMs,
@@ -47,8 +52,17 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
         logger.info('another pass holds the lease; nudges wait', { nudges: event.Records.length });
         return retryAll;
       }
+      // Only now, after the commit, are workers told what to launch.
+      for (const { plan, cluster } of outcome.committed) {
+        const pushed = await pushCommands(sqs, launchCommands(cluster, plan));
+        if (pushed.unreached.length > 0) {
+          logger.warn('workers not reached; they converge by heartbeat', {
+            workers: pushed.unreached,
+          });
+        }
+      }
       const placed = outcome.committed.reduce(
-        (n, p) => n + p.drivers.length + p.executors.length,
+        (n, { plan: p }) => n + p.drivers.length + p.executors.length,
         0,
       );
       logger.info('pass done', {

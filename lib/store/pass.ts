@@ -1,6 +1,7 @@
 // One scheduling pass as the scheduler function runs it: take the lease, read the active
 // cluster, plan with the core, commit; on a conflict read again and plan again (bounded).
 
+import type { Cluster } from '../core/model.js';
 import type { Plan, SchedulingConfig } from '../core/schedule.js';
 import { schedule } from '../core/schedule.js';
 import { loadActiveCluster } from './cluster.js';
@@ -27,8 +28,8 @@ export type PassOutcome =
   | { readonly kind: 'not-leader' }
   | {
       readonly kind: 'done';
-      /** What this pass placed, one plan per committed round. */
-      readonly committed: readonly Plan[];
+      /** What this pass placed, one plan per committed round, with the state it was planned on. */
+      readonly committed: readonly { readonly plan: Plan; readonly cluster: Cluster }[];
       readonly attempts: number;
       /** False when conflicts outlasted maxAttempts: another nudge must follow. */
       readonly settled: boolean;
@@ -47,7 +48,7 @@ export async function runSchedulingPass(
     options.leaseMs,
   );
   if (!lease) return { kind: 'not-leader' };
-  const committed: Plan[] = [];
+  const committed: { plan: Plan; cluster: Cluster }[] = [];
   try {
     for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
       const loaded = await loadActiveCluster(table);
@@ -57,7 +58,7 @@ export async function runSchedulingPass(
       }
       const outcome = await commitPlan(table, loaded, plan, lease, options.faults);
       if (outcome.committed.drivers.length + outcome.committed.executors.length > 0) {
-        committed.push(outcome.committed);
+        committed.push({ plan: outcome.committed, cluster: loaded.cluster });
       }
       if (!outcome.conflict) return { kind: 'done', committed, attempts: attempt, settled: true };
     }

@@ -1,11 +1,16 @@
 // The scheduler function, fed by nudges through the SQS emulator like an event source
 // mapping would, against DynamoDB Local.
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../functions/scheduler.js';
 import { nudger } from '../../lib/cloud/nudge.js';
+import { workerQueueName } from '../../lib/cloud/worker-queues.js';
 import { masterConfig } from '../../lib/core/config.js';
 import { pollOnce } from '../../lib/local/sqs-poller.js';
 import { loadActiveCluster, putRecords } from '../../lib/store/cluster.js';
@@ -37,7 +42,8 @@ beforeEach(async () => {
   queueUrl = created.QueueUrl as string;
 });
 
-const handler = () => schedulerHandler(() => ({ table, config: masterConfig(), leaseMs: 30_000 }));
+const handler = () =>
+  schedulerHandler(() => ({ table, sqs, config: masterConfig(), leaseMs: 30_000 }));
 
 async function queued(): Promise<number> {
   const { Attributes } = await sqs.send(
@@ -65,6 +71,33 @@ describe('the scheduler function', () => {
     ]);
     expect(violations(cluster)).toEqual([]);
     expect(await queued()).toBe(0);
+  });
+
+  it('after the commit, each worker finds its launch commands on its own queue', async () => {
+    // Only w1 has a queue: w2 is not reached and will converge by heartbeat.
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: workerQueueName('w1') }),
+    );
+    await nudger(sqs, queueUrl)('driver submitted');
+    expect(await pollOnce(sqs, queueUrl, handler(), 2)).toBe(1);
+    const { cluster } = await loadActiveCluster(table);
+    const onW1 = Object.values(cluster.drivers)
+      .filter((d) => d.workerId === 'w1')
+      .map((d) => d.id)
+      .sort();
+    expect(onW1.length).toBeGreaterThan(0);
+    const received: string[] = [];
+    for (let i = 0; i < 5 && received.length < onW1.length; i++) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of Messages) {
+        const command = JSON.parse(m.Body ?? '{}');
+        expect(command).toMatchObject({ type: 'LaunchDriver', cores: 1, memoryMb: 1024 });
+        received.push(command.driverId);
+      }
+    }
+    expect(received.sort()).toEqual(onW1);
   });
 
   it('many nudges in one batch make one pass', async () => {
@@ -106,6 +139,7 @@ describe('the scheduler function', () => {
   it('a failing pass reports every nudge back instead of throwing', async () => {
     const broken = schedulerHandler(() => ({
       table: openTable(uniqueName('missing'), localClientConfig()),
+      sqs,
       config: masterConfig(),
       leaseMs: 30_000,
     }));

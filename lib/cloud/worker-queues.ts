@@ -1,0 +1,53 @@
+// The push channel: each worker has its own SQS queue for commands. Pushing is only an
+// accelerator — a worker that misses a message converges on its next heartbeat from the
+// desired state on its item — so a failed push is reported, never fatal.
+import { createHash } from 'node:crypto';
+import { GetQueueUrlCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { WorkerCommand } from '../protocol/commands.js';
+
+const SQS_BATCH = 10;
+
+/** A queue name SQS accepts (letters, digits, `-`, `_`; at most 80 characters). */
+export function workerQueueName(workerId: string): string {
+  const name = `sparkplane-worker-${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  if (name.length <= 80) return name;
+  const digest = createHash('sha256').update(workerId).digest('hex').slice(0, 16);
+  return `${name.slice(0, 63)}-${digest}`;
+}
+
+export interface PushOutcome {
+  readonly sent: number;
+  /** Workers whose queue could not be reached: they converge by heartbeat instead. */
+  readonly unreached: readonly string[];
+}
+
+export async function pushCommands(
+  sqs: SQSClient,
+  byWorker: ReadonlyMap<string, readonly WorkerCommand[]>,
+): Promise<PushOutcome> {
+  let sent = 0;
+  const unreached: string[] = [];
+  await Promise.all(
+    [...byWorker].map(async ([workerId, commands]) => {
+      try {
+        const { QueueUrl } = await sqs.send(
+          new GetQueueUrlCommand({ QueueName: workerQueueName(workerId) }),
+        );
+        for (let i = 0; i < commands.length; i += SQS_BATCH) {
+          const batch = commands.slice(i, i + SQS_BATCH);
+          const { Failed = [] } = await sqs.send(
+            new SendMessageBatchCommand({
+              QueueUrl,
+              Entries: batch.map((c, k) => ({ Id: String(k), MessageBody: JSON.stringify(c) })),
+            }),
+          );
+          sent += batch.length - Failed.length;
+          if (Failed.length > 0) unreached.push(workerId);
+        }
+      } catch {
+        unreached.push(workerId);
+      }
+    }),
+  );
+  return { sent, unreached };
+}

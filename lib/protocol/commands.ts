@@ -1,0 +1,87 @@
+// What the master tells a worker (PROTOCOL.md "Commands"): the same objects travel on the
+// push channel and in heartbeat answers.
+
+import type { Cluster, Command, ResourceAddresses } from '../core/model.js';
+import type { Plan } from '../core/schedule.js';
+
+export interface LaunchExecutor {
+  readonly type: 'LaunchExecutor';
+  readonly appId: string;
+  readonly executorId: number;
+  readonly resourceProfileId: number;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly resources: ResourceAddresses;
+  readonly command: Command;
+}
+
+export interface LaunchDriver {
+  readonly type: 'LaunchDriver';
+  readonly driverId: string;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly resources: ResourceAddresses;
+  readonly supervise: boolean;
+  /** What to run: the driver's description, turned into argv by the worker's template. */
+  readonly appResource: string;
+  readonly mainClass: string;
+  readonly appArgs: readonly string[];
+  readonly sparkProperties: Readonly<Record<string, string>>;
+  readonly environmentVariables: Readonly<Record<string, string>>;
+}
+
+export interface KillExecutor {
+  readonly type: 'KillExecutor';
+  readonly appId: string;
+  readonly executorId: number;
+}
+
+export interface KillDriver {
+  readonly type: 'KillDriver';
+  readonly driverId: string;
+}
+
+export type WorkerCommand = LaunchExecutor | LaunchDriver | KillExecutor | KillDriver;
+
+function add(map: Map<string, WorkerCommand[]>, workerId: string, command: WorkerCommand) {
+  map.set(workerId, [...(map.get(workerId) ?? []), command]);
+}
+
+/** The launch commands of a committed plan, per worker; `cluster` is what it was planned on. */
+export function launchCommands(cluster: Cluster, plan: Plan): Map<string, WorkerCommand[]> {
+  const byWorker = new Map<string, WorkerCommand[]>();
+  for (const d of plan.drivers) {
+    const driver = cluster.drivers[d.driverId];
+    if (!driver) continue;
+    const { appResource, mainClass, appArgs, sparkProperties, environmentVariables, supervise } =
+      driver.description;
+    add(byWorker, d.workerId, {
+      type: 'LaunchDriver',
+      driverId: d.driverId,
+      cores: d.cores,
+      memoryMb: d.memoryMb,
+      resources: d.resources,
+      supervise,
+      appResource,
+      mainClass,
+      appArgs,
+      sparkProperties,
+      environmentVariables,
+    });
+  }
+  for (const e of plan.executors) {
+    const app = cluster.applications[e.appId];
+    if (!app) continue;
+    add(byWorker, e.workerId, {
+      type: 'LaunchExecutor',
+      appId: e.appId,
+      executorId: e.executorId,
+      resourceProfileId: e.resourceProfileId,
+      cores: e.cores,
+      memoryMb: e.memoryMb,
+      resources: e.resources,
+      command: app.description.command,
+    });
+  }
+  return byWorker;
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { masterConfig } from '../../../lib/core/config.js';
+import { applyPlan } from '../../../lib/core/lifecycle.js';
+import { schedule } from '../../../lib/core/schedule.js';
+import { launchCommands } from '../../../lib/protocol/commands.js';
+import { aDriver, anApp, aWorker, clusterOf } from '../core/fixtures.js';
+
+describe('launch commands (PROTOCOL.md)', () => {
+  it('carry what each worker needs, grouped by worker', () => {
+    const cluster = clusterOf({
+      workers: [aWorker({ id: 'w1', cores: 2, memoryMb: 4096 })],
+      drivers: [aDriver({ id: 'driver-1' })],
+      applications: [anApp({ id: 'app-1', state: 'WAITING' })],
+    });
+    const plan = schedule(cluster, masterConfig(), () => 0);
+    const commands = launchCommands(cluster, plan);
+    expect([...commands.keys()]).toEqual(['w1']);
+    expect(commands.get('w1')).toEqual([
+      {
+        type: 'LaunchDriver',
+        driverId: 'driver-1',
+        cores: 1,
+        memoryMb: 1024,
+        resources: {},
+        supervise: false,
+        appResource: 'file:/app.jar',
+        mainClass: 'org.example.Main',
+        appArgs: [],
+        sparkProperties: {},
+        environmentVariables: {},
+      },
+      {
+        type: 'LaunchExecutor',
+        appId: 'app-1',
+        executorId: 0,
+        resourceProfileId: 0,
+        cores: 1,
+        memoryMb: 1024,
+        resources: {},
+        command: { argv: ['run-executor'], env: {} },
+      },
+    ]);
+    // The same placements the stored cluster shows.
+    expect(applyPlan(cluster, plan).cluster.executors['app-1/0']?.workerId).toBe('w1');
+  });
+});
