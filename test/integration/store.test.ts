@@ -71,6 +71,32 @@ describe('loading', () => {
   });
 });
 
+describe('reads', () => {
+  it('a pass reads the same 4 requests however many completed records are retained', async () => {
+    await seed();
+    await putRecords(table, {
+      applications: Array.from({ length: 300 }, (_, i) =>
+        anApp({ id: `app-done-${i}`, seq: 100 + i, state: 'FINISHED', endTimeMs: i }),
+      ),
+      drivers: Array.from({ length: 300 }, (_, i) =>
+        aDriver({ id: `driver-done-${i}`, seq: 100 + i, state: 'FINISHED', endTimeMs: i }),
+      ),
+    });
+    let requests = 0;
+    table.doc.middlewareStack.add(
+      (next) => (args) => {
+        requests++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRequests' },
+    );
+    const { cluster } = await loadActiveCluster(table);
+    expect(requests).toBe(4);
+    expect(Object.keys(cluster.applications)).toHaveLength(3);
+    expect(Object.keys(cluster.drivers)).toHaveLength(4);
+  });
+});
+
 describe('counters', () => {
   it('hand out every number once, concurrently', async () => {
     const firsts = await Promise.all(
