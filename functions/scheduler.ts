@@ -6,9 +6,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { pushCommands } from '../lib/cloud/worker-queues.js';
 import { masterConfig, propertiesFromJavaOptions } from '../lib/core/config.js';
-import type { SchedulingConfig } from '../lib/core/schedule.js';
-import { launchCommands } from '../lib/protocol/commands.js';
-import { runSchedulingPass } from '../lib/store/pass.js';
+import { killCommands, launchCommands } from '../lib/protocol/commands.js';
+import { type PassConfig, runSchedulingPass } from '../lib/store/pass.js';
 import { openTable, type Table } from '../lib/store/table.js';
 
 const logger = new Logger({ serviceName: 'sparkplane-scheduler' });
@@ -16,7 +15,7 @@ const logger = new Logger({ serviceName: 'sparkplane-scheduler' });
 export interface SchedulerDeps {
   readonly table: Table;
   readonly sqs: SQSClient;
-  readonly config: SchedulingConfig;
+  readonly config: PassConfig;
   readonly leaseMs: number;
 }
 
@@ -52,9 +51,13 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
         logger.info('another pass holds the lease; nudges wait', { nudges: event.Records.length });
         return retryAll;
       }
-      // Only now, after the commit, are workers told what to launch.
-      for (const { plan, cluster } of outcome.committed) {
-        const pushed = await pushCommands(sqs, launchCommands(cluster, plan));
+      // Only now, after the commit, are workers told what to launch (and what to kill).
+      const batches = [
+        killCommands(outcome.effects),
+        ...outcome.committed.map(({ plan, cluster }) => launchCommands(cluster, plan)),
+      ];
+      for (const commands of batches) {
+        const pushed = await pushCommands(sqs, commands);
         if (pushed.unreached.length > 0) {
           logger.warn('workers not reached; they converge by heartbeat', {
             workers: pushed.unreached,

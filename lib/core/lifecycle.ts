@@ -53,7 +53,20 @@ export type Effect =
 export interface Transition {
   readonly cluster: Cluster;
   readonly effects: readonly Effect[];
+  /**
+   * Set when the change budget ran out: the records left over (executors of a finished
+   * application, of a dead or decommissioned worker; drivers of a dead worker) are settled
+   * by `repairs`, in further bounded steps.
+   */
+  readonly unsettled?: true;
 }
+
+/**
+ * How many executors and drivers one transition may settle. The shell stores a transition
+ * in one DynamoDB transaction (at most 100 writes), so it bounds what a single event may
+ * touch; `Infinity` gives Spark's all-at-once behaviour.
+ */
+export type Budget = number;
 
 /** Identity of a new driver: its id and the never-wrapping counter value behind it. */
 export interface DriverIdentity {
@@ -81,9 +94,23 @@ class Draft {
   private readonly current: { -readonly [K in keyof Cluster]: Cluster[K] };
   private readonly copied = new Set<keyof Cluster>();
   readonly effects: Effect[] = [];
+  private exhausted = false;
 
-  constructor(readonly base: Cluster) {
+  constructor(
+    readonly base: Cluster,
+    private budget: Budget = Number.POSITIVE_INFINITY,
+  ) {
     this.current = { ...base };
+  }
+
+  /** Takes one unit of the budget for settling an executor or a driver. */
+  spend(): boolean {
+    if (this.budget <= 0) {
+      this.exhausted = true;
+      return false;
+    }
+    this.budget--;
+    return true;
   }
 
   private writable<K extends keyof Cluster>(kind: K): Record<string, Cluster[K][string]> {
@@ -143,6 +170,10 @@ class Draft {
     delete this.writable('drivers')[id];
   }
 
+  changed(): boolean {
+    return this.copied.size > 0;
+  }
+
   emit(effect: Effect): void {
     if (effect.type === 'Schedule' && this.effects.some((e) => e.type === 'Schedule')) return;
     this.effects.push(effect);
@@ -152,6 +183,7 @@ class Draft {
     return {
       cluster: this.copied.size === 0 ? this.base : { ...this.current },
       effects: this.effects,
+      ...(this.exhausted ? { unsettled: true as const } : {}),
     };
   }
 }
@@ -419,7 +451,10 @@ export function registerWorker(
   }
   const address = hostPort(reg);
   for (const w of d.allWorkers()) {
-    if (w.state === 'DEAD' && hostPort(w) === address) d.deleteWorker(w.id);
+    if (w.state === 'DEAD' && hostPort(w) === address) {
+      settleDeadWorker(d, w.id, ctx);
+      d.deleteWorker(w.id);
+    }
   }
   const sameAddress = d.allWorkers().find((w) => hostPort(w) === address);
   if (sameAddress) {
@@ -485,20 +520,63 @@ export function workerLatestState(
   return d.done();
 }
 
-/** Spark's `removeWorker` (§d.3). */
+/** Spark's `removeWorker` (§d.3): the worker DEAD, then its executors and drivers settled. */
 function removeWorker(d: Draft, worker: Worker, reason: string, ctx: Context): void {
-  d.putWorker({ ...worker, state: 'DEAD' });
+  d.putWorker({ ...worker, state: 'DEAD', lostReason: reason });
+  settleDeadWorker(d, worker.id, ctx);
+  d.emit({ type: 'Schedule' });
+}
+
+/** A dead (or forgotten) worker's executors become LOST, its drivers relaunch or end in ERROR. */
+function settleDeadWorker(d: Draft, workerId: string, ctx: Context): void {
+  const reason = d.worker(workerId)?.lostReason ?? 'worker lost';
   for (const e of d.allExecutors()) {
-    if (!onWorker(e, worker.id)) continue;
+    if (!onWorker(e, workerId)) continue;
+    if (!d.spend()) return;
     if (isExecutorLive(e.state)) removeFromApplication(d, e);
     d.putExecutor({ ...e, state: 'LOST', message: `worker lost: ${reason}` });
   }
   for (const driver of d.allDrivers()) {
-    if (driver.workerId !== worker.id || !isDriverActive(driver.state)) continue;
+    if (driver.workerId !== workerId || !isDriverActive(driver.state)) continue;
+    if (!d.spend()) return;
     if (driver.description.supervise) relaunchDriver(d, driver, ctx);
     else removeDriver(d, driver, 'ERROR', ctx.now);
   }
-  d.emit({ type: 'Schedule' });
+}
+
+/**
+ * Settles what a bounded transition (or a handler that died between its transactions) left
+ * behind: executors and drivers of dead or forgotten workers, live executors of
+ * decommissioned workers, live executors of applications that have ended. Spark does all of
+ * this inside the event that caused it; here a later step finishes it, at most `budget`
+ * records at a time.
+ */
+export function repairs(cluster: Cluster, ctx: Context, budget?: Budget): Transition {
+  const d = new Draft(cluster, budget);
+  const gone = new Set<string>();
+  for (const e of d.allExecutors()) {
+    if ((isExecutorLive(e.state) || e.state === 'DECOMMISSIONED') && !d.worker(e.workerId)) {
+      gone.add(e.workerId);
+    }
+  }
+  for (const dr of d.allDrivers()) {
+    if (dr.workerId !== undefined && isDriverActive(dr.state) && !isDriverWaiting(dr)) {
+      if (!d.worker(dr.workerId)) gone.add(dr.workerId);
+    }
+  }
+  for (const w of d.allWorkers()) {
+    if (w.state === 'DEAD') gone.add(w.id);
+    else if (w.state === 'DECOMMISSIONED') settleDecommissionedWorker(d, w.id);
+  }
+  for (const id of gone) settleDeadWorker(d, id, ctx);
+  for (const e of d.allExecutors()) {
+    const app = d.application(e.appId);
+    if (!isExecutorLive(e.state) || (app && isApplicationActive(app.state))) continue;
+    if (!d.spend()) break;
+    killExecutor(d, e);
+  }
+  if (d.changed()) d.emit({ type: 'Schedule' });
+  return d.done();
 }
 
 /** A worker is lost (timeout or disconnect): executors LOST, drivers relaunched or ERROR. */
@@ -507,8 +585,9 @@ export function workerLost(
   workerId: string,
   reason: string,
   ctx: Context,
+  budget?: Budget,
 ): Transition {
-  const d = new Draft(cluster);
+  const d = new Draft(cluster, budget);
   const w = d.worker(workerId);
   if (w && w.state !== 'DEAD') removeWorker(d, w, reason, ctx);
   return d.done();
@@ -542,17 +621,26 @@ export function checkWorkerTimeouts(
 }
 
 /** WorkerDecommissioning (§d.4): no new work; its executors leave their applications. */
-export function decommissionWorker(cluster: Cluster, workerId: string): Transition {
-  const d = new Draft(cluster);
+export function decommissionWorker(
+  cluster: Cluster,
+  workerId: string,
+  budget?: Budget,
+): Transition {
+  const d = new Draft(cluster, budget);
   const w = d.worker(workerId);
   if (!w || w.state === 'DEAD' || w.state === 'DECOMMISSIONED') return d.done();
   d.putWorker({ ...w, state: 'DECOMMISSIONED' });
+  settleDecommissionedWorker(d, workerId);
+  return d.done();
+}
+
+function settleDecommissionedWorker(d: Draft, workerId: string): void {
   for (const e of d.allExecutors()) {
     if (e.workerId !== workerId || !isExecutorLive(e.state)) continue;
+    if (!d.spend()) return;
     removeFromApplication(d, e);
     d.putExecutor({ ...e, state: 'DECOMMISSIONED', message: 'worker decommissioned' });
   }
-  return d.done();
 }
 
 /**
@@ -624,13 +712,19 @@ export function registerApplication(
 
 /** Spark's `removeApplication`: final state, its executors killed, workers told. */
 function removeApplication(d: Draft, app: Application, state: ApplicationState, now: number) {
-  for (const e of d.allExecutors()) {
-    // killExecutor without app.removeExecutor: a finished app keeps its granted cores (UI).
-    if (e.appId === app.id && isExecutorLive(e.state)) killExecutor(d, e);
-  }
-  d.putApplication({ ...(d.application(app.id) ?? app), state, endTimeMs: now });
+  d.putApplication({ ...app, state, endTimeMs: now });
+  settleFinishedApplication(d, app.id);
   d.emit({ type: 'Schedule' });
   d.emit({ type: 'ApplicationFinished', appId: app.id });
+}
+
+/** killExecutor without app.removeExecutor: a finished app keeps its granted cores (UI). */
+function settleFinishedApplication(d: Draft, appId: string): void {
+  for (const e of d.allExecutors()) {
+    if (e.appId !== appId || !isExecutorLive(e.state)) continue;
+    if (!d.spend()) return;
+    killExecutor(d, e);
+  }
 }
 
 /** UnregisterApplication (FINISHED) or the UI's kill (KILLED). */
@@ -639,8 +733,9 @@ export function finishApplication(
   appId: string,
   state: 'FINISHED' | 'KILLED',
   now: number,
+  budget?: Budget,
 ): Transition & { known: boolean } {
-  const d = new Draft(cluster);
+  const d = new Draft(cluster, budget);
   const app = d.application(appId);
   if (!app || !isApplicationActive(app.state)) return { ...d.done(), known: false };
   removeApplication(d, app, state, now);
@@ -661,8 +756,9 @@ export function executorStateChanged(
   report: ExecutorReport,
   config: Pick<MasterConfig, 'maxExecutorRetries'>,
   now: number,
+  budget?: Budget,
 ): Transition & { outcome: ReportOutcome } {
-  const d = new Draft(cluster);
+  const d = new Draft(cluster, budget);
   // A worker reports RUNNING or an end; LAUNCHING and DECOMMISSIONED are the master's own.
   if (!REPORTABLE_EXECUTOR_STATES.includes(report.state)) {
     return { ...d.done(), outcome: 'rejected' };

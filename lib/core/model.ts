@@ -69,6 +69,8 @@ export interface Worker {
   readonly resourcesUsed: ResourceAddresses;
   readonly state: WorkerState;
   readonly lastHeartbeatMs: number;
+  /** Why a DEAD worker was lost, for the executors settled after it died. */
+  readonly lostReason?: string;
 }
 
 export interface DriverDescription {

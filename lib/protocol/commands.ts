@@ -1,6 +1,7 @@
 // What the master tells a worker (PROTOCOL.md "Commands"): the same objects travel on the
 // push channel and in heartbeat answers.
 
+import type { Effect } from '../core/lifecycle.js';
 import type { Cluster, Command, ResourceAddresses } from '../core/model.js';
 import type { Plan } from '../core/schedule.js';
 
@@ -82,6 +83,19 @@ export function launchCommands(cluster: Cluster, plan: Plan): Map<string, Worker
       resources: e.resources,
       command: app.description.command,
     });
+  }
+  return byWorker;
+}
+
+/** The kill commands among a transition's effects, per worker. */
+export function killCommands(effects: readonly Effect[]): Map<string, WorkerCommand[]> {
+  const byWorker = new Map<string, WorkerCommand[]>();
+  for (const e of effects) {
+    if (e.type === 'KillExecutor') {
+      add(byWorker, e.workerId, { type: 'KillExecutor', appId: e.appId, executorId: e.executorId });
+    } else if (e.type === 'KillDriver') {
+      add(byWorker, e.workerId, { type: 'KillDriver', driverId: e.driverId });
+    }
   }
   return byWorker;
 }

@@ -67,6 +67,10 @@ function workerUpdate(
   for (const field of ['state', 'lastHeartbeatMs', 'host', 'port', 'webUiUrl'] as const) {
     if (before[field] !== after[field]) set.push(`${name(field)} = ${value(after[field])}`);
   }
+  if (before.lostReason !== after.lostReason) {
+    if (after.lostReason === undefined) remove.push(name('lostReason'));
+    else set.push(`${name('lostReason')} = ${value(after.lostReason)}`);
+  }
   const dCores = after.coresUsed - before.coresUsed;
   const dMemory = after.memoryUsedMb - before.memoryUsedMb;
   if (dCores !== 0) add.push(`coresUsed ${value(dCores)}`);

@@ -1,9 +1,12 @@
 // One scheduling pass as the scheduler function runs it: take the lease, read the active
 // cluster, plan with the core, commit; on a conflict read again and plan again (bounded).
 
+import type { MasterConfig } from '../core/config.js';
+import { type Effect, repairs } from '../core/lifecycle.js';
 import type { Cluster } from '../core/model.js';
 import type { Plan, SchedulingConfig } from '../core/schedule.js';
 import { schedule } from '../core/schedule.js';
+import { applyEvent } from './apply.js';
 import { loadActiveCluster } from './cluster.js';
 import { commitPlan, type FaultHook } from './commit-plan.js';
 import { acquireLease, releaseLease } from './lease.js';
@@ -33,11 +36,16 @@ export type PassOutcome =
       readonly attempts: number;
       /** False when conflicts outlasted maxAttempts: another nudge must follow. */
       readonly settled: boolean;
+      /** What repairing unfinished transitions asks the shell to do (kill commands). */
+      readonly effects: readonly Effect[];
     };
+
+/** What a pass needs of the master's configuration: placement, and ids for relaunches. */
+export type PassConfig = SchedulingConfig & Pick<MasterConfig, 'driverIdPattern'>;
 
 export async function runSchedulingPass(
   table: Table,
-  config: SchedulingConfig,
+  config: PassConfig,
   options: PassOptions,
 ): Promise<PassOutcome> {
   const lease = await acquireLease(
@@ -49,20 +57,41 @@ export async function runSchedulingPass(
   );
   if (!lease) return { kind: 'not-leader' };
   const committed: { plan: Plan; cluster: Cluster }[] = [];
+  const effects: Effect[] = [];
+  const done = (attempts: number, settled: boolean): PassOutcome => ({
+    kind: 'done',
+    committed,
+    attempts,
+    settled,
+    effects,
+  });
   try {
     for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
-      const loaded = await loadActiveCluster(table);
-      const plan = schedule(loaded.cluster, config, options.random);
-      if (plan.drivers.length === 0 && plan.executors.length === 0) {
-        return { kind: 'done', committed, attempts: attempt, settled: true };
+      let loaded = await loadActiveCluster(table);
+      // A handler that died between the steps of a large change left records to settle;
+      // they are settled before anything is placed (and cost no read when there are none).
+      const now = options.now();
+      const probe = repairs(loaded.cluster, { now, nextDriver: () => ({ id: '', seq: 0 }) });
+      if (probe.cluster !== loaded.cluster) {
+        await options.faults?.('repair');
+        const repaired = await applyEvent(
+          table,
+          () => loadActiveCluster(table),
+          (cluster, budget, ctx) => repairs(cluster, ctx, budget),
+          { now, config, lease },
+        );
+        effects.push(...repaired.effects);
+        loaded = await loadActiveCluster(table);
       }
+      const plan = schedule(loaded.cluster, config, options.random);
+      if (plan.drivers.length === 0 && plan.executors.length === 0) return done(attempt, true);
       const outcome = await commitPlan(table, loaded, plan, lease, options.faults);
       if (outcome.committed.drivers.length + outcome.committed.executors.length > 0) {
         committed.push({ plan: outcome.committed, cluster: loaded.cluster });
       }
-      if (!outcome.conflict) return { kind: 'done', committed, attempts: attempt, settled: true };
+      if (!outcome.conflict) return done(attempt, true);
     }
-    return { kind: 'done', committed, attempts: options.maxAttempts, settled: false };
+    return done(options.maxAttempts, false);
   } finally {
     // Hand over at once: the next nudge need not wait for the lease to expire.
     await options.faults?.('release lease');

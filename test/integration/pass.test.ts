@@ -67,7 +67,13 @@ describe('a scheduling pass', () => {
     await assertComplete();
     const before = await loadActiveCluster(table);
     const second = await runSchedulingPass(table, config, options());
-    expect(second).toEqual({ kind: 'done', committed: [], attempts: 1, settled: true });
+    expect(second).toEqual({
+      kind: 'done',
+      committed: [],
+      effects: [],
+      attempts: 1,
+      settled: true,
+    });
     expect((await loadActiveCluster(table)).cluster).toEqual(before.cluster);
   });
 

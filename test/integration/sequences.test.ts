@@ -9,10 +9,13 @@ import { mulberry32 } from '../../bench/stats.js';
 import { masterConfig } from '../../lib/core/config.js';
 import {
   type Context,
+  decommissionWorker,
   driverStateChanged,
   executorStateChanged,
+  finishApplication,
   registerApplication,
   registerWorker,
+  repairs,
   requestExecutors,
   submitDriver,
   type Transition,
@@ -36,7 +39,9 @@ type Event =
   | { kind: 'crashedPass'; at: number }
   | { kind: 'executorRunning'; pick: number }
   | { kind: 'executorEnds'; pick: number; state: 'EXITED' | 'FAILED' | 'KILLED'; exit: number }
-  | { kind: 'workerLost'; pick: number }
+  | { kind: 'workerLost'; pick: number; bounded: boolean }
+  | { kind: 'finishApp'; pick: number; bounded: boolean }
+  | { kind: 'decommission'; pick: number; bounded: boolean }
   | { kind: 'requestExecutors'; pick: number; total: number }
   | { kind: 'driverEnds'; pick: number; state: 'FINISHED' | 'FAILED' }
   | { kind: 'duplicate' };
@@ -70,7 +75,15 @@ const eventArb: fc.Arbitrary<Event> = fc.oneof(
     state: fc.constantFrom('EXITED' as const, 'FAILED' as const, 'KILLED' as const),
     exit: fc.constantFrom(0, 1),
   }),
-  fc.record({ kind: fc.constant('workerLost' as const), pick: fc.nat() }),
+  // Bounded: only the first step of a multi-step change is stored, as if the handler died
+  // right after its first transaction; a later pass must settle the rest.
+  fc.record({ kind: fc.constant('workerLost' as const), pick: fc.nat(), bounded: fc.boolean() }),
+  fc.record({ kind: fc.constant('finishApp' as const), pick: fc.nat(), bounded: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('decommission' as const),
+    pick: fc.nat(),
+    bounded: fc.boolean(),
+  }),
   fc.record({
     kind: fc.constant('requestExecutors' as const),
     pick: fc.nat(),
@@ -185,6 +198,11 @@ async function replay(events: Event[]): Promise<void> {
         });
         clock += 1000; // a crashed holder's lease runs out before the next pass
         last = undefined;
+        if (e.kind === 'pass') {
+          // A whole pass leaves nothing unsettled, whatever earlier steps were cut short.
+          const { cluster: passed } = await loadActiveCluster(table);
+          expect(repairs(passed, ctx()).cluster).toBe(passed);
+        }
         break;
       }
       case 'executorRunning': {
@@ -217,7 +235,19 @@ async function replay(events: Event[]): Promise<void> {
       }
       case 'workerLost': {
         const w = pick(Object.keys(cluster.workers).sort(), e.pick);
-        if (w) await apply((c) => workerLost(c, w, 'lost in test', ctx()));
+        const budget = e.bounded ? 1 : undefined;
+        if (w) await apply((c) => workerLost(c, w, 'lost in test', ctx(), budget));
+        break;
+      }
+      case 'finishApp': {
+        const a = pick(Object.keys(cluster.applications).sort(), e.pick);
+        const budget = e.bounded ? 1 : undefined;
+        if (a) await apply((c) => finishApplication(c, a, 'FINISHED', clock, budget));
+        break;
+      }
+      case 'decommission': {
+        const w = pick(Object.keys(cluster.workers).sort(), e.pick);
+        if (w) await apply((c) => decommissionWorker(c, w, e.bounded ? 1 : undefined));
         break;
       }
       case 'requestExecutors': {
