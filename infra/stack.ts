@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { EXPIRES_AT } from '../lib/store/layout.js';
 
 /** The sparkplane control plane. It grows one part at a time; today: its state table. */
 export class SparkplaneStack extends Stack {
@@ -14,7 +15,7 @@ export class SparkplaneStack extends Stack {
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billing: Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: EXPIRES_AT,
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }

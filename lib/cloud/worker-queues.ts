@@ -2,7 +2,12 @@
 // accelerator — a worker that misses a message converges on its next heartbeat from the
 // desired state on its item — so a failed push is reported, never fatal.
 import { createHash } from 'node:crypto';
-import { GetQueueUrlCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueUrlCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { WorkerCommand } from '../protocol/commands.js';
 
 const SQS_BATCH = 10;
@@ -13,6 +18,22 @@ export function workerQueueName(workerId: string): string {
   if (name.length <= 80) return name;
   const digest = createHash('sha256').update(workerId).digest('hex').slice(0, 16);
   return `${name.slice(0, 63)}-${digest}`;
+}
+
+/**
+ * Creates the worker's queue if it has none (CreateQueue with the same attributes is
+ * idempotent) and returns its URL. Commands older than the retention are stale anyway: the
+ * heartbeat answers the current desired state.
+ */
+export async function ensureWorkerQueue(sqs: SQSClient, workerId: string): Promise<string> {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: workerQueueName(workerId),
+      Attributes: { MessageRetentionPeriod: '900', ReceiveMessageWaitTimeSeconds: '20' },
+    }),
+  );
+  if (!QueueUrl) throw new Error(`SQS returned no URL for the queue of ${workerId}`);
+  return QueueUrl;
 }
 
 export interface PushOutcome {

@@ -2,7 +2,14 @@
 // push channel and in heartbeat answers.
 
 import type { Effect } from '../core/lifecycle.js';
-import type { Cluster, Command, ResourceAddresses } from '../core/model.js';
+import type {
+  Application,
+  Cluster,
+  Command,
+  Driver,
+  Executor,
+  ResourceAddresses,
+} from '../core/model.js';
 import type { Plan } from '../core/schedule.js';
 
 export interface LaunchExecutor {
@@ -48,41 +55,57 @@ function add(map: Map<string, WorkerCommand[]>, workerId: string, command: Worke
   map.set(workerId, [...(map.get(workerId) ?? []), command]);
 }
 
+/** LaunchDriver for a driver placed with these cores, memory and resource addresses. */
+export function launchDriver(
+  driver: Driver,
+  placed: { cores: number; memoryMb: number; resources: ResourceAddresses },
+): LaunchDriver {
+  const { appResource, mainClass, appArgs, sparkProperties, environmentVariables, supervise } =
+    driver.description;
+  return {
+    type: 'LaunchDriver',
+    driverId: driver.id,
+    cores: placed.cores,
+    memoryMb: placed.memoryMb,
+    resources: placed.resources,
+    supervise,
+    appResource,
+    mainClass,
+    appArgs,
+    sparkProperties,
+    environmentVariables,
+  };
+}
+
+/** LaunchExecutor for one executor of an application. */
+export function launchExecutor(
+  app: Application,
+  e: Pick<Executor, 'resourceProfileId' | 'cores' | 'memoryMb' | 'resources'> & {
+    executorId: number;
+  },
+): LaunchExecutor {
+  return {
+    type: 'LaunchExecutor',
+    appId: app.id,
+    executorId: e.executorId,
+    resourceProfileId: e.resourceProfileId,
+    cores: e.cores,
+    memoryMb: e.memoryMb,
+    resources: e.resources,
+    command: app.description.command,
+  };
+}
+
 /** The launch commands of a committed plan, per worker; `cluster` is what it was planned on. */
 export function launchCommands(cluster: Cluster, plan: Plan): Map<string, WorkerCommand[]> {
   const byWorker = new Map<string, WorkerCommand[]>();
   for (const d of plan.drivers) {
     const driver = cluster.drivers[d.driverId];
-    if (!driver) continue;
-    const { appResource, mainClass, appArgs, sparkProperties, environmentVariables, supervise } =
-      driver.description;
-    add(byWorker, d.workerId, {
-      type: 'LaunchDriver',
-      driverId: d.driverId,
-      cores: d.cores,
-      memoryMb: d.memoryMb,
-      resources: d.resources,
-      supervise,
-      appResource,
-      mainClass,
-      appArgs,
-      sparkProperties,
-      environmentVariables,
-    });
+    if (driver) add(byWorker, d.workerId, launchDriver(driver, d));
   }
   for (const e of plan.executors) {
     const app = cluster.applications[e.appId];
-    if (!app) continue;
-    add(byWorker, e.workerId, {
-      type: 'LaunchExecutor',
-      appId: e.appId,
-      executorId: e.executorId,
-      resourceProfileId: e.resourceProfileId,
-      cores: e.cores,
-      memoryMb: e.memoryMb,
-      resources: e.resources,
-      command: app.description.command,
-    });
+    if (app) add(byWorker, e.workerId, launchExecutor(app, e));
   }
   return byWorker;
 }

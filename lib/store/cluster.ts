@@ -29,7 +29,7 @@ export interface LoadedCluster {
 /** Version map key of a record: its partition and sort key. */
 export const versionKey = (pk: string, sk: string): string => `${pk} ${sk}`;
 
-async function queryPartition(table: Table, pk: string): Promise<Record<string, unknown>[]> {
+export async function queryPartition(table: Table, pk: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   const pages = paginateQuery(
     { client: table.doc },
@@ -128,4 +128,27 @@ export async function putRecords(
       ),
     ),
   );
+}
+
+/**
+ * What the master lists (`/json`, the UI): the active cluster plus the retained completed
+ * applications and drivers — six Queries. Ended executors are not listed.
+ */
+export async function loadListedCluster(table: Table): Promise<Cluster> {
+  const [active, doneApps, doneDrivers] = await Promise.all([
+    loadActiveCluster(table),
+    queryPartition(table, PK.completedApplication),
+    queryPartition(table, PK.completedDriver),
+  ]);
+  const applications = { ...active.cluster.applications };
+  for (const item of doneApps) {
+    const app = recordFromItem<Application>(item).record;
+    applications[app.id] = app;
+  }
+  const drivers = { ...active.cluster.drivers };
+  for (const item of doneDrivers) {
+    const driver = recordFromItem<Driver>(item).record;
+    drivers[driver.id] = driver;
+  }
+  return { ...active.cluster, applications, drivers };
 }

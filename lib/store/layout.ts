@@ -11,6 +11,7 @@
 //   EXEC#DONE       <appId>/<executorId>   executors that ended
 //   COUNTER         app | driver           id counters (atomic ADD)
 //   LEASE           <name>                 the fenced leader lease
+//   IDEMPOTENCY     <Idempotency-Key>      the driver a keyed REST create made (TTL: expiresAt)
 //
 // The scheduling pass reads the WORKER, DRIVER, APP and EXEC partitions with strongly
 // consistent Queries: what it reads is independent of how many completed drivers and
@@ -39,7 +40,11 @@ export const PK = {
   endedExecutor: 'EXEC#DONE',
   counter: 'COUNTER',
   lease: 'LEASE',
+  idempotency: 'IDEMPOTENCY',
 } as const;
+
+/** The table's TTL attribute (epoch seconds). DynamoDB deletes late: reads check it too. */
+export const EXPIRES_AT = 'expiresAt';
 
 export interface Key {
   readonly pk: string;

@@ -1,5 +1,6 @@
-// Worker reads: one request answers what a worker should be running.
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+// Worker reads and the heartbeat: one request each.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type StoredWorker, workerFromItem, workerKey } from './layout.js';
 import type { Table } from './table.js';
 
@@ -12,4 +13,34 @@ export async function readWorker(
     new GetCommand({ TableName: table.name, Key: workerKey(workerId), ConsistentRead: true }),
   );
   return Item ? workerFromItem(Item) : undefined;
+}
+
+/**
+ * Spark's Heartbeat: refreshes a listed, not DEAD worker's liveness and answers, in the
+ * same single request, what it should be running. Undefined for an unknown or DEAD worker,
+ * which must register again (ReconnectWorker). Only `lastHeartbeatMs` is written, so a
+ * heartbeat never collides with a pass's capacity conditions.
+ */
+export async function recordHeartbeat(
+  table: Table,
+  workerId: string,
+  now: number,
+): Promise<StoredWorker | undefined> {
+  try {
+    const { Attributes } = await table.doc.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: workerKey(workerId),
+        UpdateExpression: 'SET lastHeartbeatMs = :now',
+        ConditionExpression: 'attribute_exists(pk) AND #state <> :dead',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':now': now, ':dead': 'DEAD' },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes ? workerFromItem(Attributes) : undefined;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return undefined;
+    throw e;
+  }
 }

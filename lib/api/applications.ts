@@ -1,0 +1,209 @@
+// Application routes (PROTOCOL.md §3, spec §e): a driver registers its application, reads
+// its executors, changes its executor target, kills executors, and unregisters.
+
+import { z } from 'zod';
+import { applicationId } from '../core/ids.js';
+import {
+  finishApplication,
+  killExecutors,
+  registerApplication,
+  requestExecutors,
+} from '../core/lifecycle.js';
+import {
+  type Application,
+  type ApplicationDescription,
+  DEFAULT_RESOURCE_PROFILE_ID,
+  type Executor,
+  INT_MAX,
+  requestedCores,
+} from '../core/model.js';
+import { readApplication } from '../store/applications.js';
+import { applyEvent } from '../store/apply.js';
+import { loadActiveCluster } from '../store/cluster.js';
+import { reserveNumbers } from '../store/counters.js';
+import { loadScope } from '../store/scope.js';
+import { type ApiDeps, performEffects } from './deps.js';
+import { requireCredential } from './guards.js';
+import {
+  ApiError,
+  id,
+  json,
+  jsonBody,
+  jsonRouter,
+  lambdaHandler,
+  pathParam,
+  text,
+} from './http.js';
+
+const KiB = 1024;
+const positive = z.number().int().min(1).max(INT_MAX);
+const resourceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 of A-Z a-z 0-9 _ . -');
+
+const registration = z.object({
+  name: text(1024),
+  user: text(256).default(''),
+  driverId: id.optional(),
+  maxCores: positive.optional(),
+  initialExecutorLimit: z.number().int().min(0).max(INT_MAX).optional(),
+  executor: z.object({
+    cores: positive.optional(),
+    memoryMb: z.number().int().min(0).max(INT_MAX),
+    resources: z
+      .record(resourceName, positive)
+      .refine((r) => Object.keys(r).length <= 32, 'at most 32 resource names')
+      .default({}),
+  }),
+  command: z.object({
+    argv: z
+      .array(text(8 * KiB))
+      .min(1)
+      .max(1024),
+    env: z
+      .record(text(256).min(1), text(8 * KiB))
+      .refine((e) => Object.keys(e).length <= 256, 'at most 256 variables')
+      .default({}),
+  }),
+});
+
+/** Every executor the application ever had, as PROTOCOL.md shows it. */
+function view(app: Application, executors: readonly Executor[], defaultCores: number) {
+  return {
+    id: app.id,
+    name: app.description.name,
+    user: app.description.user,
+    state: app.state,
+    submitTimeMs: app.submitTimeMs,
+    ...(app.endTimeMs === undefined ? {} : { endTimeMs: app.endTimeMs }),
+    coresGranted: app.coresGranted,
+    coresRequested: requestedCores(app, defaultCores),
+    executorLimit: Object.values(app.executorTargets).reduce((a, b) => Math.min(INT_MAX, a + b), 0),
+    retryCount: app.retryCount,
+    executors: executors.map((e) => ({
+      executorId: e.id,
+      workerId: e.workerId,
+      hostPort: e.workerHostPort,
+      resourceProfileId: e.resourceProfileId,
+      cores: e.cores,
+      memoryMb: e.memoryMb,
+      resources: e.resources,
+      state: e.state,
+      ...(e.exitStatus === undefined ? {} : { exitStatus: e.exitStatus }),
+      ...(e.message === undefined ? {} : { message: e.message }),
+    })),
+  };
+}
+
+const unknown = (appId: string) =>
+  new ApiError(404, 'unknown_application', `Application ${appId} is not active or does not exist`);
+
+export function applicationsHandler(deps: ApiDeps) {
+  const { router, on } = jsonRouter(deps.logger);
+  router.use(requireCredential(deps.auth, 'submission'));
+  const options = () => ({ now: deps.now(), config: deps.master });
+  const scoped = (appId: string) => () => loadScope(deps.table, { applications: [appId] });
+
+  on('POST', '/v1/applications', async (reqCtx) => {
+    const body = await jsonBody(reqCtx, registration, 256 * KiB);
+    const now = deps.now();
+    const seq = await reserveNumbers(deps.table, 'app');
+    const appId = applicationId(deps.master.appIdPattern, now, seq, deps.master.appNumberModulo);
+    const description: ApplicationDescription = {
+      name: body.name,
+      user: body.user,
+      ...(body.maxCores === undefined ? {} : { maxCores: body.maxCores }),
+      ...(body.initialExecutorLimit === undefined
+        ? {}
+        : { initialExecutorLimit: body.initialExecutorLimit }),
+      defaultProfile: {
+        ...(body.executor.cores === undefined ? {} : { coresPerExecutor: body.executor.cores }),
+        memoryMb: body.executor.memoryMb,
+        resources: body.executor.resources,
+      },
+      command: body.command,
+      ...(body.driverId === undefined ? {} : { driverAddress: body.driverId }),
+    };
+    const applied = await applyEvent(
+      deps.table,
+      () => loadActiveCluster(deps.table),
+      (cluster) => registerApplication(cluster, { id: appId, seq }, description, now),
+      options(),
+    );
+    await performEffects(deps, applied.effects, `application ${appId} registered`);
+    return json(200, { appId });
+  });
+
+  on('GET', '/v1/applications/:appId', async (reqCtx) => {
+    const appId = pathParam(reqCtx, 'appId', id);
+    const found = await readApplication(deps.table, appId);
+    if (!found) {
+      throw new ApiError(404, 'unknown_application', `Application ${appId} does not exist`);
+    }
+    return json(200, view(found.application, found.executors, deps.master.defaultCores));
+  });
+
+  on('POST', '/v1/applications/:appId/executors', async (reqCtx) => {
+    const appId = pathParam(reqCtx, 'appId', id);
+    const { total } = await jsonBody(
+      reqCtx,
+      z.object({ total: z.number().int().min(0).max(INT_MAX) }),
+      4 * KiB,
+    );
+    const applied = await applyEvent(
+      deps.table,
+      scoped(appId),
+      (cluster) => {
+        const profile =
+          cluster.applications[appId]?.resourceProfiles[String(DEFAULT_RESOURCE_PROFILE_ID)];
+        if (!profile) return { cluster, effects: [], known: false };
+        return requestExecutors(cluster, appId, [{ profile, total }]);
+      },
+      options(),
+    );
+    if (!applied.decision.known) throw unknown(appId);
+    await performEffects(deps, applied.effects, `application ${appId} wants ${total} executors`);
+    return json(200, { appId, total });
+  });
+
+  on('POST', '/v1/applications/:appId/executors/kill', async (reqCtx) => {
+    const appId = pathParam(reqCtx, 'appId', id);
+    const { executorIds } = await jsonBody(
+      reqCtx,
+      z.object({ executorIds: z.array(text(64)).max(10_000) }),
+      256 * KiB,
+    );
+    // A chunk of ids per transaction: each kill frees capacity on some worker.
+    const chunk = 20;
+    for (let i = 0; i === 0 || i < executorIds.length; i += chunk) {
+      const ids = executorIds.slice(i, i + chunk);
+      const applied = await applyEvent(
+        deps.table,
+        scoped(appId),
+        (cluster) => killExecutors(cluster, appId, ids),
+        options(),
+      );
+      if (!applied.decision.known) throw unknown(appId);
+      await performEffects(deps, applied.effects, `executors of ${appId} killed`);
+    }
+    return json(200, { appId, executorIds });
+  });
+
+  const finish =
+    (state: 'FINISHED' | 'KILLED') => async (reqCtx: Parameters<Parameters<typeof on>[2]>[0]) => {
+      const appId = pathParam(reqCtx, 'appId', id);
+      const applied = await applyEvent(
+        deps.table,
+        scoped(appId),
+        (cluster, budget) => finishApplication(cluster, appId, state, deps.now(), budget),
+        options(),
+      );
+      if (!applied.decision.known) throw unknown(appId);
+      await performEffects(deps, applied.effects, `application ${appId} ${state}`);
+      return json(200, { appId, state });
+    };
+  on('POST', '/v1/applications/:appId/kill', finish('KILLED'));
+  on('DELETE', '/v1/applications/:appId', finish('FINISHED'));
+
+  return lambdaHandler(router);
+}

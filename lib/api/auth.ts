@@ -1,0 +1,111 @@
+// Bearer tokens: Spark's JWSFilter (spec §a.8) for submissions, applications and the
+// cluster view, and a separate worker credential signed with its own key. A token of one
+// kind never verifies as the other, because the keys differ.
+
+import { base64url, jwtVerify, SignJWT } from 'jose';
+
+export type CredentialKind = 'submission' | 'worker';
+
+export interface AuthConfig {
+  /** `off` is for local mode only: the handlers then serve loopback callers alone. */
+  readonly mode: 'jws' | 'off';
+  readonly keys: Readonly<Record<CredentialKind, Uint8Array>>;
+}
+
+/** Spark needs an HMAC key of at least 256 bits (JJWT's weak-key rule). */
+const MIN_KEY_BYTES = 32;
+
+export class AuthConfigError extends Error {
+  override readonly name = 'AuthConfigError';
+}
+
+/** Decodes a key as Spark configures it: base64url of the raw bytes, padding allowed. */
+export function decodeKey(name: string, encoded: string): Uint8Array {
+  let key: Uint8Array;
+  try {
+    key = base64url.decode(encoded.trim().replace(/=+$/, ''));
+  } catch {
+    throw new AuthConfigError(`${name} is not base64url`);
+  }
+  if (key.length < MIN_KEY_BYTES) {
+    throw new AuthConfigError(
+      `${name} must decode to at least ${MIN_KEY_BYTES * 8} bits, but has ${key.length * 8}`,
+    );
+  }
+  return key;
+}
+
+export function jwsAuth(submissionKey: Uint8Array, workerKey: Uint8Array): AuthConfig {
+  if (Buffer.compare(Buffer.from(submissionKey), Buffer.from(workerKey)) === 0) {
+    throw new AuthConfigError('the submission key and the worker key must differ');
+  }
+  return { mode: 'jws', keys: { submission: submissionKey, worker: workerKey } };
+}
+
+export const AUTH_OFF: AuthConfig = {
+  mode: 'off',
+  keys: { submission: new Uint8Array(), worker: new Uint8Array() },
+};
+
+/** Spark's filter outcomes; `ok` lets the request through. */
+export type Verdict = 'ok' | 'missing' | 'malformed' | 'invalid';
+
+/** HS384 and HS512 verify only with keys as long as their hash, as in JJWT. */
+function algorithmsFor(key: Uint8Array): string[] {
+  return (
+    [
+      ['HS256', 32],
+      ['HS384', 48],
+      ['HS512', 64],
+    ] as const
+  )
+    .filter(([, bytes]) => key.length >= bytes)
+    .map(([alg]) => alg);
+}
+
+/** Checks an Authorization header the way Spark's JWSFilter does. */
+export async function verifyBearer(
+  header: string | undefined,
+  key: Uint8Array,
+  now = Date.now(),
+): Promise<Verdict> {
+  if (header === undefined) return 'missing';
+  if (!header.startsWith('Bearer ')) return 'malformed';
+  try {
+    await jwtVerify(header.slice('Bearer '.length), key, {
+      algorithms: algorithmsFor(key),
+      currentDate: new Date(now),
+    });
+    return 'ok';
+  } catch {
+    return 'invalid';
+  }
+}
+
+/** Which kind of credential a header carries, if any verifies. */
+export async function credentialOf(
+  header: string | undefined,
+  auth: AuthConfig,
+  now = Date.now(),
+): Promise<CredentialKind | undefined> {
+  for (const kind of ['submission', 'worker'] as const) {
+    if ((await verifyBearer(header, auth.keys[kind], now)) === 'ok') return kind;
+  }
+  return undefined;
+}
+
+/** A signed token (HS256), for workers, tests and the CLI. */
+export async function mintToken(
+  key: Uint8Array,
+  claims: Record<string, unknown> = {},
+  ttlSec = 3600,
+): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSec}s`)
+    .sign(key);
+}
+
+export const isLoopback = (ip: string | undefined): boolean =>
+  ip === '127.0.0.1' || ip === '::1' || (ip?.startsWith('127.') ?? false);

@@ -1,0 +1,105 @@
+// What every HTTP handler works with, built once per Lambda container (or once for the
+// local gateway). Master settings come from SPARK_MASTER_OPTS, as for Spark's own master.
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type Nudge, nudger } from '../cloud/nudge.js';
+import { pushCommands } from '../cloud/worker-queues.js';
+import {
+  type MasterConfig,
+  masterConfig,
+  propertiesFromJavaOptions,
+  type WorkerConfig,
+  workerConfig,
+} from '../core/config.js';
+import type { Effect } from '../core/lifecycle.js';
+import { killCommands } from '../protocol/commands.js';
+import { openTable, type Table } from '../store/table.js';
+import { AUTH_OFF, type AuthConfig, decodeKey, jwsAuth } from './auth.js';
+
+export interface ApiDeps {
+  readonly table: Table;
+  readonly sqs: SQSClient;
+  readonly nudge: Nudge;
+  readonly master: MasterConfig;
+  readonly worker: WorkerConfig;
+  readonly auth: AuthConfig;
+  /**
+   * The value a `{{NAME}}` placeholder of a submission becomes: only variables on the
+   * allow-list (the function's environment also holds AWS credentials).
+   */
+  readonly placeholder: (name: string) => string | undefined;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The allow-listed part of an environment, as a placeholder lookup. */
+export function placeholdersFrom(
+  allowed: string,
+  env: NodeJS.ProcessEnv,
+): (name: string) => string | undefined {
+  const names = new Set(
+    allowed
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
+  );
+  return (name) => (names.has(name) ? env[name] : undefined);
+}
+
+/** Auth from SPARKPLANE_AUTH (`jws`, the default, or `off`) and the two base64url keys. */
+export function authFromEnv(env: NodeJS.ProcessEnv): AuthConfig {
+  const mode = env.SPARKPLANE_AUTH ?? 'jws';
+  if (mode === 'off') return AUTH_OFF;
+  if (mode !== 'jws') throw new ConfigError(`SPARKPLANE_AUTH must be jws or off, not ${mode}`);
+  const submission = env.SPARKPLANE_SUBMISSION_KEY;
+  const worker = env.SPARKPLANE_WORKER_KEY;
+  if (!submission || !worker) {
+    throw new ConfigError(
+      'SPARKPLANE_SUBMISSION_KEY and SPARKPLANE_WORKER_KEY are required unless SPARKPLANE_AUTH=off',
+    );
+  }
+  return jwsAuth(
+    decodeKey('SPARKPLANE_SUBMISSION_KEY', submission),
+    decodeKey('SPARKPLANE_WORKER_KEY', worker),
+  );
+}
+
+export function apiDepsFromEnv(service: string, env: NodeJS.ProcessEnv = process.env): ApiDeps {
+  const tableName = env.TABLE_NAME;
+  const nudgeQueueUrl = env.NUDGE_QUEUE_URL;
+  if (!tableName || !nudgeQueueUrl)
+    throw new ConfigError('TABLE_NAME and NUDGE_QUEUE_URL are required');
+  const props = propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? '');
+  const sqs = new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {});
+  return {
+    table: openTable(tableName, env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    sqs,
+    nudge: nudger(sqs, nudgeQueueUrl),
+    master: masterConfig(props),
+    worker: workerConfig(props),
+    auth: authFromEnv(env),
+    placeholder: placeholdersFrom(env.SPARKPLANE_PLACEHOLDERS ?? '', env),
+    now: Date.now,
+    logger: new Logger({ serviceName: service }),
+  };
+}
+
+/**
+ * After a change is stored: workers are told what to kill, and the scheduler is nudged
+ * when the core asked for a pass. Pushing is an accelerator (heartbeats converge), so a
+ * worker that cannot be reached is logged, not an error.
+ */
+export async function performEffects(deps: ApiDeps, effects: readonly Effect[], reason: string) {
+  const pushed = await pushCommands(deps.sqs, killCommands(effects));
+  if (pushed.unreached.length > 0) {
+    deps.logger.warn('workers not reached; they converge by heartbeat', {
+      workers: pushed.unreached,
+    });
+  }
+  if (effects.some((e) => e.type === 'Schedule')) await deps.nudge(reason);
+}

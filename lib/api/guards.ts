@@ -1,0 +1,119 @@
+// Router middlewares that admit a request or refuse it before any handler runs.
+
+import type { Middleware, RequestContext } from '@aws-lambda-powertools/event-handler/types';
+import {
+  type AuthConfig,
+  type CredentialKind,
+  credentialOf,
+  isLoopback,
+  verifyBearer,
+} from './auth.js';
+import { json } from './http.js';
+
+const sourceIp = (reqCtx: RequestContext): string | undefined =>
+  (reqCtx.event as { requestContext?: { http?: { sourceIp?: string } } }).requestContext?.http
+    ?.sourceIp;
+
+/** With auth off, only this machine is served (local mode binds to loopback too). */
+const refusedRemote = (reqCtx: RequestContext) => !isLoopback(sourceIp(reqCtx));
+
+const NO_CACHE = 'no-cache, no-store, must-revalidate';
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Jetty's error page, which Spark's JWSFilter answers with (`sendError`). */
+function containerError(status: number, reason: string, path: string): Response {
+  const r = escapeHtml(reason);
+  const body = `<html>
+<head>
+<meta http-equiv="Content-Type" content="text/html;charset=ISO-8859-1"/>
+<title>Error ${status} ${r}</title>
+</head>
+<body>
+<h2>HTTP ERROR ${status} ${r}</h2>
+<table>
+<tr><th>URI:</th><td>${escapeHtml(path)}</td></tr>
+<tr><th>STATUS:</th><td>${status}</td></tr>
+<tr><th>MESSAGE:</th><td>${r}</td></tr>
+</table>
+</body>
+</html>
+`;
+  return new Response(body, {
+    status,
+    headers: { 'content-type': 'text/html;charset=ISO-8859-1', 'cache-control': NO_CACHE },
+  });
+}
+
+const REASONS = {
+  missing: 'Authorization header is missing.',
+  malformed: 'Malformed Authorization header.',
+  invalid: 'JWT Validate Fail',
+} as const;
+
+/** Spark's JWSFilter on the REST submission routes (spec §a.8), byte for byte in status. */
+export function sparkJwsFilter(auth: AuthConfig): Middleware {
+  return async ({ reqCtx, next }) => {
+    const path = new URL(reqCtx.req.url).pathname;
+    if (auth.mode === 'off') {
+      if (refusedRemote(reqCtx)) {
+        return containerError(
+          403,
+          'Authentication is off: only loopback callers are served.',
+          path,
+        );
+      }
+      await next();
+      return;
+    }
+    const verdict = await verifyBearer(
+      reqCtx.req.headers.get('authorization') ?? undefined,
+      auth.keys.submission,
+    );
+    if (verdict !== 'ok') return containerError(403, REASONS[verdict], path);
+    await next();
+    reqCtx.res.headers.set('cache-control', NO_CACHE);
+  };
+}
+
+/**
+ * Our own routes: a bearer token of the route's credential kind. 401 when none verifies,
+ * 403 when it is a valid token of the other kind.
+ */
+export function requireCredential(auth: AuthConfig, kind: CredentialKind): Middleware {
+  return async ({ reqCtx, next }) => {
+    if (auth.mode === 'off') {
+      if (refusedRemote(reqCtx)) {
+        return json(403, {
+          error: 'forbidden',
+          message: 'Authentication is off: only loopback callers are served',
+        });
+      }
+      await next();
+      return;
+    }
+    const header = reqCtx.req.headers.get('authorization') ?? undefined;
+    const found = await credentialOf(header, auth);
+    if (found === kind) {
+      await next();
+      return;
+    }
+    if (found !== undefined) {
+      return json(403, {
+        error: 'wrong_credential',
+        message: `A ${found} token cannot be used here; these routes need a ${kind} token`,
+      });
+    }
+    return json(
+      401,
+      {
+        error: 'unauthorized',
+        message:
+          header === undefined
+            ? `Authorization: Bearer <${kind} token> is required`
+            : 'The bearer token is malformed, expired or not signed with the right key',
+      },
+      { 'www-authenticate': 'Bearer' },
+    );
+  };
+}

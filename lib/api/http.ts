@@ -1,0 +1,172 @@
+// The HTTP glue every route family shares: Powertools' router, JSON bodies checked against
+// zod schemas (bounded in size, the offending field named), one error shape, and the Lambda
+// entry point. Anything the caller sent wrong is a 4xx; only our own failures are 5xx.
+
+import { Router } from '@aws-lambda-powertools/event-handler/http';
+import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { z } from 'zod';
+import { Contention } from '../store/apply.js';
+
+/** A refusal with PROTOCOL.md's body: `{"error": code, "message": ...}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 503,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+
+const describe = (issue: z.core.$ZodIssue): string => {
+  const path = issue.path.map(String).join('.');
+  return path === '' ? issue.message : `${path}: ${issue.message}`;
+};
+
+/** The request body as JSON, checked by a schema; refused with 400 or 413, never 5xx. */
+export async function jsonBody<T>(
+  reqCtx: RequestContext,
+  schema: z.ZodType<T>,
+  maxBytes: number,
+): Promise<T> {
+  const text = await reqCtx.req.text();
+  if (Buffer.byteLength(text) > maxBytes) {
+    throw new ApiError(413, 'body_too_large', `The body exceeds ${maxBytes} bytes`);
+  }
+  let value: unknown;
+  try {
+    value = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (e) {
+    throw new ApiError(400, 'invalid_json', `The body is not JSON: ${(e as Error).message}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ApiError(
+      400,
+      'invalid_body',
+      parsed.error.issues.slice(0, 5).map(describe).join('; '),
+    );
+  }
+  return parsed.data;
+}
+
+/** A path parameter checked by a schema. */
+export function pathParam<T>(reqCtx: RequestContext, name: string, schema: z.ZodType<T>): T {
+  const parsed = schema.safeParse(reqCtx.params[name]);
+  if (!parsed.success) {
+    const reason = parsed.error.issues[0]?.message ?? 'invalid';
+    throw new ApiError(400, 'invalid_path', `${name}: ${reason}`);
+  }
+  return parsed.data;
+}
+
+/** A string DynamoDB and JSON both keep as sent: well-formed UTF-16, bounded. */
+export const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => s.isWellFormed(), 'must be well-formed Unicode');
+
+/** An id in a path or a body: no whitespace or slash, at most 256 characters. */
+export const id = z
+  .string()
+  .regex(/^[^\s/]{1,256}$/, 'must be 1 to 256 characters without whitespace or "/"')
+  .refine((s) => s.isWellFormed(), 'must be well-formed Unicode');
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+type Handler = (reqCtx: RequestContext) => Promise<Response>;
+
+/**
+ * A router that knows its paths: a known path asked with another method answers 405, and
+ * refusals and failures map onto PROTOCOL.md's error body. Unexpected errors are ours: they
+ * are logged and answer 500.
+ */
+export function jsonRouter(
+  logger: Logger,
+  /** How a refusal is written; Spark's REST routes answer with ErrorResponse instead. */
+  refuse: (
+    status: number,
+    code: string,
+    message: string,
+    headers?: Record<string, string>,
+  ) => Response = (status, code, message, headers) =>
+    json(status, { error: code, message }, headers),
+) {
+  const router = new Router({ logger });
+  const known: { method: Method; pattern: RegExp }[] = [];
+  const on = (method: Method, path: `/${string}`, handler: Handler) => {
+    router.route(handler, { method, path });
+    known.push({ method, pattern: new RegExp(`^${path.replace(/:\w+/g, '[^/]+')}/?$`) });
+  };
+  router.errorHandler(ApiError, async (e) => refuse(e.status, e.code, e.message));
+  router.errorHandler(Contention, async (e) =>
+    refuse(503, 'busy', `${e.message}; retry`, { 'retry-after': '1' }),
+  );
+  router.notFound(async (_e, reqCtx) => {
+    const path = new URL(reqCtx.req.url).pathname;
+    const allowed = known.filter((k) => k.pattern.test(path)).map((k) => k.method);
+    if (allowed.length > 0) {
+      return refuse(405, 'method_not_allowed', `Use ${allowed.join(' or ')} on ${path}`, {
+        allow: allowed.join(', '),
+      });
+    }
+    return refuse(404, 'not_found', `No route ${reqCtx.req.method} ${path}`);
+  });
+  router.errorHandler(Error, async (e) => {
+    logger.error('request failed', { error: e });
+    return refuse(500, 'internal', 'Internal server error; see the function logs');
+  });
+  return { router, on };
+}
+
+/**
+ * The Lambda handler for a router. Fields that only an unusual client sets and that the
+ * router's URL building could trip over (a GET body, an odd Host) are dropped first.
+ */
+export function lambdaHandler(router: Router) {
+  return async (
+    event: APIGatewayProxyEventV2,
+    context: Context,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
+    const method = event.requestContext.http.method.toUpperCase();
+    const headers = { ...event.headers };
+    delete headers.host;
+    delete headers['x-forwarded-proto'];
+    const domainName = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(event.requestContext.domainName)
+      ? event.requestContext.domainName
+      : 'sparkplane.invalid';
+    const safe: APIGatewayProxyEventV2 = {
+      ...event,
+      headers,
+      requestContext: { ...event.requestContext, domainName },
+      ...(method === 'GET' || method === 'HEAD' ? { body: undefined } : {}),
+    };
+    return router.resolve(safe, context);
+  };
+}
+
+type LambdaHttp = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** A Lambda entry point built on its first invocation (its configuration is read then). */
+export function lazy(build: () => LambdaHttp): LambdaHttp {
+  let built: LambdaHttp | undefined;
+  return (event, context) => {
+    built ??= build();
+    return built(event, context);
+  };
+}

@@ -1,0 +1,36 @@
+// Which function serves which route of the HTTP API: one table for the CDK stack and the
+// local gateway. Spark's REST server takes every path no other family claims, because its
+// error servlet answers unknown paths (spec §a.2).
+
+import { applicationsHandler } from './applications.js';
+import { clusterHandler } from './cluster.js';
+import type { ApiDeps } from './deps.js';
+import { submissionsHandler } from './submissions.js';
+import { workersHandler } from './workers.js';
+
+export const API_FUNCTIONS = {
+  submissions: submissionsHandler,
+  workers: workersHandler,
+  applications: applicationsHandler,
+  cluster: clusterHandler,
+} as const;
+
+export type ApiFunction = keyof typeof API_FUNCTIONS;
+
+export const API_ROUTES: readonly { readonly routeKey: string; readonly fn: ApiFunction }[] = [
+  { routeKey: 'ANY /v1/workers', fn: 'workers' },
+  { routeKey: 'ANY /v1/workers/{proxy+}', fn: 'workers' },
+  { routeKey: 'ANY /v1/applications', fn: 'applications' },
+  { routeKey: 'ANY /v1/applications/{proxy+}', fn: 'applications' },
+  { routeKey: 'ANY /json', fn: 'cluster' },
+  { routeKey: 'ANY /json/{proxy+}', fn: 'cluster' },
+  { routeKey: '$default', fn: 'submissions' },
+];
+
+/** Every route with its handler, built once per function from the same dependencies. */
+export function apiRoutes(deps: ApiDeps) {
+  const handlers = Object.fromEntries(
+    Object.entries(API_FUNCTIONS).map(([name, build]) => [name, build(deps)]),
+  ) as Record<ApiFunction, ReturnType<(typeof API_FUNCTIONS)[ApiFunction]>>;
+  return API_ROUTES.map(({ routeKey, fn }) => ({ routeKey, handler: handlers[fn] }));
+}

@@ -1,0 +1,277 @@
+// Worker routes (PROTOCOL.md §2, spec §d): RegisterWorker, Heartbeat with the desired
+// state, ExecutorStateChanged, DriverStateChanged, WorkerDecommissioning.
+
+import { z } from 'zod';
+import { ensureWorkerQueue } from '../cloud/worker-queues.js';
+import { workerId as formatWorkerId } from '../core/ids.js';
+import {
+  decommissionWorker,
+  driverStateChanged,
+  executorStateChanged,
+  registerWorker,
+} from '../core/lifecycle.js';
+import { type Application, type Driver, executorKey, isExecutorLive } from '../core/model.js';
+import { PropertyError } from '../core/properties.js';
+import {
+  type KillDriver,
+  type KillExecutor,
+  type LaunchDriver,
+  type LaunchExecutor,
+  launchDriver,
+  launchExecutor,
+} from '../protocol/commands.js';
+import { applyEvent } from '../store/apply.js';
+import { loadActiveCluster } from '../store/cluster.js';
+import { type Assignment, assignmentKey, PK, recordFromItem } from '../store/layout.js';
+import { getItems, loadScope } from '../store/scope.js';
+import { recordHeartbeat } from '../store/workers.js';
+import { type ApiDeps, performEffects } from './deps.js';
+import { requireCredential } from './guards.js';
+import {
+  ApiError,
+  id,
+  json,
+  jsonBody,
+  jsonRouter,
+  lambdaHandler,
+  pathParam,
+  text,
+} from './http.js';
+
+const KiB = 1024;
+const count = (max: number) => z.number().int().min(0).max(max);
+const resourceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 of A-Z a-z 0-9 _ . -');
+
+const registration = z.object({
+  host: z.string().regex(/^[A-Za-z0-9_.:-]{1,253}$/, 'must be a host name or an IP address'),
+  port: z.number().int().min(1).max(65_535),
+  cores: count(1_000_000).min(1),
+  memoryMb: count(2_147_483_647),
+  resources: z
+    .record(resourceName, z.array(text(64).min(1)).max(1024))
+    .refine((r) => Object.keys(r).length <= 32, 'at most 32 resource names')
+    .default({}),
+  webUiUrl: text(2048).default(''),
+  workerId: id.optional(),
+});
+
+const executorState = z.enum(['LAUNCHING', 'RUNNING', 'KILLED', 'FAILED', 'LOST', 'EXITED']);
+const heartbeat = z.object({
+  executors: z
+    .array(z.object({ appId: id, executorId: count(2_147_483_647), state: executorState }))
+    .max(10_000)
+    .default([]),
+  drivers: z
+    .array(
+      z.object({
+        driverId: id,
+        state: z.enum(['SUBMITTED', 'RUNNING', 'FINISHED', 'KILLED', 'FAILED', 'ERROR']),
+      }),
+    )
+    .max(10_000)
+    .default([]),
+});
+
+const executorReport = z.object({
+  state: z.enum(['RUNNING', 'KILLED', 'FAILED', 'LOST', 'EXITED']),
+  message: text(16 * KiB).optional(),
+  exitStatus: z.number().int().min(-2_147_483_648).max(2_147_483_647).optional(),
+});
+
+const driverReport = z.object({
+  state: z.enum(['FINISHED', 'KILLED', 'FAILED', 'ERROR']),
+  exception: text(64 * KiB).optional(),
+});
+
+const executorIdParam = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,9})$/, 'must be a non-negative integer')
+  .transform(Number)
+  .refine((n) => n <= 2_147_483_647, 'must fit in an int');
+
+/** The heartbeat answer: what to launch and kill so the worker runs its desired state. */
+export interface DesiredState {
+  readonly reconnect: false;
+  readonly generation: number;
+  readonly launchExecutors: LaunchExecutor[];
+  readonly launchDrivers: LaunchDriver[];
+  readonly killExecutors: KillExecutor[];
+  readonly killDrivers: KillDriver[];
+}
+
+/**
+ * Launch what the worker does not know of (whatever state it reports, it knows of it);
+ * kill what it runs that is not assigned to it. Launch commands need the application's
+ * executor command and the driver's description: one more read, only when something is
+ * missing.
+ */
+async function desiredState(
+  deps: ApiDeps,
+  generation: number,
+  assigned: readonly Assignment[],
+  reported: z.infer<typeof heartbeat>,
+): Promise<DesiredState> {
+  const known = new Set([
+    ...reported.executors.map((e) => `executor ${e.appId}/${e.executorId}`),
+    ...reported.drivers.map((d) => `driver ${d.driverId}`),
+  ]);
+  const wanted = new Set(assigned.map(assignmentKey));
+  const missing = assigned.filter((a) => !known.has(assignmentKey(a)));
+  const records =
+    missing.length === 0
+      ? []
+      : await getItems(
+          deps.table,
+          missing.map((a) =>
+            a.kind === 'executor'
+              ? { pk: PK.application, sk: a.appId ?? '' }
+              : { pk: PK.driver, sk: a.driverId ?? '' },
+          ),
+        );
+  const apps = new Map<string, Application>();
+  const drivers = new Map<string, Driver>();
+  for (const item of records) {
+    if (item.pk === PK.application) {
+      const app = recordFromItem<Application>(item).record;
+      apps.set(app.id, app);
+    } else {
+      const driver = recordFromItem<Driver>(item).record;
+      drivers.set(driver.id, driver);
+    }
+  }
+  const launchExecutors: LaunchExecutor[] = [];
+  const launchDrivers: LaunchDriver[] = [];
+  for (const a of missing) {
+    const app = a.kind === 'executor' ? apps.get(a.appId ?? '') : undefined;
+    const driver = a.kind === 'driver' ? drivers.get(a.driverId ?? '') : undefined;
+    if (app) {
+      launchExecutors.push(
+        launchExecutor(app, {
+          executorId: a.executorId ?? 0,
+          resourceProfileId: a.resourceProfileId ?? 0,
+          cores: a.cores,
+          memoryMb: a.memoryMb,
+          resources: a.resources,
+        }),
+      );
+    }
+    if (driver) launchDrivers.push(launchDriver(driver, a));
+  }
+  return {
+    reconnect: false,
+    generation,
+    launchExecutors,
+    launchDrivers,
+    killExecutors: reported.executors
+      .filter((e) => isExecutorLive(e.state) && !wanted.has(`executor ${e.appId}/${e.executorId}`))
+      .map((e) => ({ type: 'KillExecutor', appId: e.appId, executorId: e.executorId })),
+    killDrivers: reported.drivers
+      .filter(
+        (d) =>
+          (d.state === 'RUNNING' || d.state === 'SUBMITTED') && !wanted.has(`driver ${d.driverId}`),
+      )
+      .map((d) => ({ type: 'KillDriver', driverId: d.driverId })),
+  };
+}
+
+export function workersHandler(deps: ApiDeps) {
+  const { router, on } = jsonRouter(deps.logger);
+  router.use(requireCredential(deps.auth, 'worker'));
+  const options = () => ({ now: deps.now(), config: deps.master });
+
+  on('POST', '/v1/workers', async (reqCtx) => {
+    const body = await jsonBody(reqCtx, registration, 64 * KiB);
+    const now = deps.now();
+    let workerId: string;
+    try {
+      workerId = body.workerId ?? formatWorkerId(deps.worker.idPattern, now, body.host, body.port);
+    } catch (e) {
+      if (e instanceof PropertyError) throw new ApiError(400, 'invalid_body', e.message);
+      throw e;
+    }
+    const reg = { ...body, id: workerId };
+    const applied = await applyEvent(
+      deps.table,
+      () => loadActiveCluster(deps.table),
+      (cluster, _budget, ctx) => registerWorker(cluster, reg, ctx),
+      options(),
+    );
+    const { outcome } = applied.decision;
+    if (outcome.kind === 'failed') throw new ApiError(409, 'address_in_use', outcome.message);
+    const queueUrl = await ensureWorkerQueue(deps.sqs, workerId);
+    await performEffects(deps, applied.effects, `worker ${workerId} registered`);
+    return json(200, {
+      workerId,
+      duplicate: outcome.kind === 'duplicate',
+      heartbeatIntervalMs: Math.floor((deps.master.workerTimeoutSec * 1000) / 4),
+      workerTimeoutMs: deps.master.workerTimeoutSec * 1000,
+      commands: { queueUrl },
+    });
+  });
+
+  on('POST', '/v1/workers/:workerId/heartbeat', async (reqCtx) => {
+    const workerId = pathParam(reqCtx, 'workerId', id);
+    const body = await jsonBody(reqCtx, heartbeat, 4096 * KiB);
+    const stored = await recordHeartbeat(deps.table, workerId, deps.now());
+    if (!stored) return json(200, { reconnect: true });
+    return json(200, await desiredState(deps, stored.generation, stored.assigned, body));
+  });
+
+  on('POST', '/v1/workers/:workerId/executors/:appId/:executorId/state', async (reqCtx) => {
+    const workerId = pathParam(reqCtx, 'workerId', id);
+    const appId = pathParam(reqCtx, 'appId', id);
+    const executorId = pathParam(reqCtx, 'executorId', executorIdParam);
+    const report = { appId, executorId, ...(await jsonBody(reqCtx, executorReport, 64 * KiB)) };
+    const applied = await applyEvent(
+      deps.table,
+      () => loadScope(deps.table, { applications: [appId], workers: [workerId] }),
+      (cluster, budget) => {
+        // A report about an executor this worker does not run is not this worker's to make.
+        if (cluster.executors[executorKey(appId, executorId)]?.workerId !== workerId) {
+          return { cluster, effects: [], outcome: 'unknown' as const };
+        }
+        return executorStateChanged(cluster, report, deps.master, deps.now(), budget);
+      },
+      options(),
+    );
+    await performEffects(deps, applied.effects, `executor ${appId}/${executorId} ${report.state}`);
+    return json(200, { outcome: applied.decision.outcome });
+  });
+
+  on('POST', '/v1/workers/:workerId/drivers/:driverId/state', async (reqCtx) => {
+    const workerId = pathParam(reqCtx, 'workerId', id);
+    const driverId = pathParam(reqCtx, 'driverId', id);
+    const body = await jsonBody(reqCtx, driverReport, 128 * KiB);
+    const applied = await applyEvent(
+      deps.table,
+      () => loadScope(deps.table, { drivers: [driverId], workers: [workerId] }),
+      (cluster) => {
+        if (cluster.drivers[driverId]?.workerId !== workerId) {
+          return { cluster, effects: [], outcome: 'unknown' as const };
+        }
+        return driverStateChanged(cluster, { driverId, ...body }, deps.now());
+      },
+      options(),
+    );
+    await performEffects(deps, applied.effects, `driver ${driverId} ${body.state}`);
+    return json(200, { outcome: applied.decision.outcome });
+  });
+
+  on('POST', '/v1/workers/:workerId/decommission', async (reqCtx) => {
+    const workerId = pathParam(reqCtx, 'workerId', id);
+    const applied = await applyEvent(
+      deps.table,
+      () => loadScope(deps.table, { workersWithAssigned: [workerId] }),
+      (cluster, budget) => decommissionWorker(cluster, workerId, budget),
+      options(),
+    );
+    const state = applied.cluster.workers[workerId]?.state;
+    if (!state) throw new ApiError(404, 'unknown_worker', `Worker ${workerId} is not registered`);
+    await performEffects(deps, applied.effects, `worker ${workerId} decommissioned`);
+    return json(200, { workerId, state });
+  });
+
+  return lambdaHandler(router);
+}

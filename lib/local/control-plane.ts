@@ -1,0 +1,102 @@
+// The control plane on one machine, as the AWS stack wires it: the state table, the
+// scheduler's FIFO nudge queue, every HTTP route behind the local gateway, and a poller
+// that feeds the nudges to the scheduler function the way Lambda's event source mapping
+// does. The emulators (or LocalStack, or AWS) are given by their endpoints.
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { schedulerHandler } from '../../functions/scheduler.js';
+import { type AuthConfig, isLoopback } from '../api/auth.js';
+import { type ApiDeps, placeholdersFrom } from '../api/deps.js';
+import { apiRoutes } from '../api/routes.js';
+import { nudger } from '../cloud/nudge.js';
+import { masterConfig, workerConfig } from '../core/config.js';
+import { ensureTable, openTable } from '../store/table.js';
+import { type Gateway, startGateway } from './gateway.js';
+import { pollOnce } from './sqs-poller.js';
+
+export interface ControlPlaneOptions {
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  /** Region and credentials for the endpoints (the emulators accept any). */
+  readonly aws?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  readonly tableName?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly auth: AuthConfig;
+  /** Spark properties of the master (`spark.deploy.*`, `spark.worker.timeout`). */
+  readonly sparkProperties?: Readonly<Record<string, string>>;
+  /** Environment variables submissions may read through `{{NAME}}` placeholders. */
+  readonly placeholders?: string;
+  /** Run the scheduler on the nudges (tests that check the API alone turn it off). */
+  readonly scheduler?: boolean;
+  readonly now?: () => number;
+}
+
+export interface ControlPlane {
+  readonly url: string;
+  readonly deps: ApiDeps;
+  readonly nudgeQueueUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.auth.mode === 'off' && !isLoopback(host)) {
+    throw new Error(`Authentication is off: the gateway may only listen on loopback, not ${host}`);
+  }
+  const aws = options.aws ?? {};
+  const table = openTable(options.tableName ?? 'sparkplane', {
+    ...aws,
+    endpoint: options.dynamodbEndpoint,
+  });
+  await ensureTable(table);
+  const sqs = new SQSClient({ ...aws, endpoint: options.sqsEndpoint });
+  const { QueueUrl: nudgeQueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${table.name}-nudges.fifo`,
+      Attributes: { FifoQueue: 'true', VisibilityTimeout: '30' },
+    }),
+  );
+  if (!nudgeQueueUrl) throw new Error('the nudge queue has no URL');
+  const props = options.sparkProperties ?? {};
+  const deps: ApiDeps = {
+    table,
+    sqs,
+    nudge: nudger(sqs, nudgeQueueUrl),
+    master: masterConfig(props),
+    worker: workerConfig(props),
+    auth: options.auth,
+    placeholder: placeholdersFrom(options.placeholders ?? '', process.env),
+    now: options.now ?? Date.now,
+    logger: new Logger({ serviceName: 'sparkplane-local', logLevel: 'WARN' }),
+  };
+  const gateway: Gateway = await startGateway({
+    routes: apiRoutes(deps),
+    host,
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+
+  let running = options.scheduler ?? true;
+  const scheduler = schedulerHandler(() => ({ table, sqs, config: deps.master, leaseMs: 10_000 }));
+  const loop = (async () => {
+    while (running) {
+      try {
+        await pollOnce(sqs, nudgeQueueUrl, scheduler, 1);
+      } catch (error) {
+        deps.logger.warn('nudge poll failed', { error: error as Error });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  })();
+
+  return {
+    url: gateway.url,
+    deps,
+    nudgeQueueUrl,
+    async close() {
+      running = false;
+      await Promise.all([gateway.close(), loop]);
+    },
+  };
+}

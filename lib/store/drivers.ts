@@ -1,0 +1,99 @@
+// Drivers as the REST submission server reads and writes them.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { MasterConfig } from '../core/config.js';
+import { driverId } from '../core/ids.js';
+import { submitDriver } from '../core/lifecycle.js';
+import type { Cluster, Driver, DriverDescription } from '../core/model.js';
+import { reserveNumbers } from './counters.js';
+import { driverKey, EXPIRES_AT, PK, recordFromItem, recordItem } from './layout.js';
+import { getItems } from './scope.js';
+import type { Table } from './table.js';
+
+const EMPTY: Cluster = { workers: {}, applications: {}, executors: {}, drivers: {} };
+
+/** How long an Idempotency-Key answers with the driver it created. */
+export const IDEMPOTENCY_TTL_SEC = 24 * 3600;
+
+export interface Idempotency {
+  readonly key: string;
+  /** A digest of the request: the same key with another request is refused. */
+  readonly fingerprint: string;
+}
+
+export class IdempotencyKeyReused extends Error {
+  override readonly name = 'IdempotencyKeyReused';
+}
+
+/**
+ * Stores a new SUBMITTED driver: one counter increment and one write (a transaction when
+ * an Idempotency-Key comes with it). A retried create with the same key returns the driver
+ * the first one made.
+ */
+export async function createDriver(
+  table: Table,
+  config: Pick<MasterConfig, 'driverIdPattern'>,
+  description: DriverDescription,
+  now: number,
+  idempotency?: Idempotency,
+): Promise<{ driver: Driver; replayed: boolean }> {
+  const seq = await reserveNumbers(table, 'driver');
+  const id = driverId(config.driverIdPattern, now, seq);
+  const driver = submitDriver(EMPTY, { id, seq }, description, now).cluster.drivers[id] as Driver;
+  const put = {
+    Put: {
+      TableName: table.name,
+      Item: recordItem(driverKey(driver), driver, 0),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+  const nowSec = Math.floor(now / 1000);
+  const claim = idempotency && {
+    Put: {
+      TableName: table.name,
+      Item: {
+        pk: PK.idempotency,
+        sk: idempotency.key,
+        driverId: id,
+        fingerprint: idempotency.fingerprint,
+        [EXPIRES_AT]: nowSec + IDEMPOTENCY_TTL_SEC,
+      },
+      // TTL deletes late: an expired claim is free again.
+      ConditionExpression: 'attribute_not_exists(pk) OR #expires < :now',
+      ExpressionAttributeNames: { '#expires': EXPIRES_AT },
+      ExpressionAttributeValues: { ':now': nowSec },
+    },
+  };
+  try {
+    await table.doc.send(new TransactWriteCommand({ TransactItems: claim ? [put, claim] : [put] }));
+    return { driver, replayed: false };
+  } catch (e) {
+    if (!(e instanceof TransactionCanceledException) || !idempotency) throw e;
+  }
+  const { Item } = await table.doc.send(
+    new GetCommand({
+      TableName: table.name,
+      Key: { pk: PK.idempotency, sk: idempotency.key },
+      ConsistentRead: true,
+    }),
+  );
+  if (!Item) throw new Error('the Idempotency-Key claim vanished while it was being read');
+  if (Item.fingerprint !== idempotency.fingerprint) {
+    throw new IdempotencyKeyReused(
+      `Idempotency-Key ${idempotency.key} was already used for a different request`,
+    );
+  }
+  const first = await readDriver(table, String(Item.driverId));
+  if (!first) throw new Error(`driver ${Item.driverId} of an Idempotency-Key is gone`);
+  return { driver: first, replayed: true };
+}
+
+/** An active or retained completed driver; one read. */
+export async function readDriver(table: Table, id: string): Promise<Driver | undefined> {
+  const items = await getItems(table, [
+    { pk: PK.driver, sk: id },
+    { pk: PK.completedDriver, sk: id },
+  ]);
+  const item = items[0];
+  return item ? recordFromItem<Driver>(item).record : undefined;
+}
