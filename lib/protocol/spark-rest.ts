@@ -2,6 +2,13 @@
 // RestSubmissionServer: routing, message serialisation and the parse + validate of
 // CreateSubmissionRequest. Pure: the HTTP handlers decide what to answer with it.
 
+import {
+  createScanner,
+  type Node,
+  type ParseError,
+  parseTree,
+  printParseErrorCode,
+} from 'jsonc-parser';
 import { isJavaDouble, memoryStringToMb, parseBoolean } from '../core/properties.js';
 import { clientText, type SubmissionRequest } from '../core/submission.js';
 
@@ -269,10 +276,11 @@ function errorServlet(parts: readonly string[]): SubmissionRoute {
 // ---------------------------------------------------------------------------------------
 // JSON reading
 //
-// A small RFC 8259 parser instead of JSON.parse because Spark's reading depends on what
-// JSON.parse loses: the source text of numbers (Jackson hands `1.0` to a String field as
-// "1.0"), duplicate keys (the first `action` names the class, later fields win), and key
-// order (unknownFields is in client order). Errors read like Jackson's.
+// jsonc-parser in strict JSON mode instead of JSON.parse, because Spark's reading depends
+// on what JSON.parse loses: the source text of numbers (Jackson hands `1.0` to a String
+// field as "1.0"), duplicate keys (the first `action` names the class, later fields win),
+// and key order (unknownFields is in client order). Its tree keeps all three; this adapter
+// turns it into JsonNode and words errors like Jackson's JsonParseException.
 
 type JsonNode =
   | { readonly type: 'object'; readonly fields: readonly (readonly [string, JsonNode])[] }
@@ -282,293 +290,81 @@ type JsonNode =
   | { readonly type: 'boolean'; readonly value: boolean }
   | { readonly type: 'null' };
 
-class JsonSyntaxError extends Error {
-  override readonly name = 'JsonSyntaxError';
-}
-
 /** Jackson's StreamReadConstraints default. */
 const MAX_NESTING_DEPTH = 1000;
-const VALID_VALUES = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+const STRICT_JSON = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
 
-/** Jackson's `_getCharDesc`. */
-function describeChar(code: number): string {
-  if (code < 32 || code === 127) return `(CTRL-CHAR, code ${code})`;
-  const shown = clientText(String.fromCharCode(code));
-  if (code > 255) return `'${shown}' (code ${code} / 0x${code.toString(16)})`;
-  return `'${shown}' (code ${code})`;
+/** The whole document as one value, or the reason it is not JSON (with its position). */
+function readJson(text: string): JsonNode | string {
+  const at = (offset: number): string => {
+    const before = text.slice(0, offset);
+    const column = offset - before.lastIndexOf('\n');
+    return ` at [line: ${before.split('\n').length}, column: ${column}]`;
+  };
+  const tooDeep = nestingOverflow(text);
+  if (tooDeep !== undefined) {
+    return `Document nesting depth (${MAX_NESTING_DEPTH + 1}) exceeds the maximum allowed (${MAX_NESTING_DEPTH})${at(tooDeep)}`;
+  }
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, STRICT_JSON);
+  const [first] = errors;
+  if (first !== undefined || root === undefined) {
+    const offset = first?.offset ?? 0;
+    if (/^[ \t\r\n]*$/.test(text)) return `No content to map due to end-of-input${at(offset)}`;
+    const code = first === undefined ? 'ValueExpected' : printParseErrorCode(first.error);
+    const where = offset >= text.length ? 'Unexpected end-of-input' : 'Invalid JSON';
+    return `${where} (${code})${at(offset)}`;
+  }
+  return toJsonNode(text, root);
 }
 
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-const isTokenChar = (c: string): boolean => /[A-Za-z0-9_$]/.test(c);
-
-class JsonReader {
-  private pos = 0;
-  private depth = 0;
-
-  constructor(private readonly text: string) {}
-
-  /** The whole document: one value, then only white space. */
-  document(): JsonNode {
-    this.skipSpace();
-    if (this.pos >= this.text.length) {
-      throw new JsonSyntaxError('No content to map due to end-of-input');
-    }
-    const value = this.value();
-    this.skipSpace();
-    if (this.pos < this.text.length) {
-      // Jackson would ignore what follows the first value; a truncated or concatenated
-      // body is more likely a client bug than something to act on, so refuse it.
-      this.fail(
-        `Unexpected character ${this.charHere()}: only white space may follow the JSON value`,
-      );
-    }
-    return value;
+/**
+ * Where the document first nests deeper than Jackson allows. jsonc-parser recurses per
+ * level (and overflows the stack near 10000), so this runs first, on its tokens: a
+ * closer pops only its own opener, so the count never falls below the parser's depth.
+ */
+function nestingOverflow(text: string): number | undefined {
+  const scanner = createScanner(text, true);
+  const closers: number[] = [];
+  while (scanner.getPosition() < text.length) {
+    scanner.scan();
+    const offset = scanner.getTokenOffset();
+    const c = text.charCodeAt(offset);
+    // '[' + 2 is ']', '{' + 2 is '}'.
+    if (c === 0x5b || c === 0x7b) {
+      if (closers.push(c + 2) > MAX_NESTING_DEPTH) return offset;
+    } else if (c === closers.at(-1)) closers.pop();
   }
-
-  private fail(reason: string): never {
-    let line = 1;
-    let lineStart = 0;
-    const end = Math.min(this.pos, this.text.length);
-    for (let i = 0; i < end; i++) {
-      if (this.text.charCodeAt(i) === 10) {
-        line++;
-        lineStart = i + 1;
-      }
-    }
-    throw new JsonSyntaxError(`${reason} at [line: ${line}, column: ${end - lineStart + 1}]`);
-  }
-
-  /** Jackson's `Unexpected character (...)` operand for the character at the cursor. */
-  private charHere(): string {
-    return `(${describeChar(this.text.charCodeAt(this.pos))})`;
-  }
-
-  private skipSpace(): void {
-    const t = this.text;
-    while (this.pos < t.length) {
-      const c = t.charCodeAt(this.pos);
-      if (c === 32 || c === 9 || c === 10 || c === 13) this.pos++;
-      else if (c < 32) {
-        this.fail(
-          `Illegal character (${describeChar(c)}): only regular white space (\\r, \\n, \\t) is allowed between tokens`,
-        );
-      } else return;
-    }
-  }
-
-  private endOfInput(context: string): never {
-    this.fail(`Unexpected end-of-input: ${context}`);
-  }
-
-  private value(): JsonNode {
-    const t = this.text;
-    if (this.pos >= t.length) this.endOfInput(`expected a valid value ${VALID_VALUES}`);
-    const c = t[this.pos] as string;
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
-    if (c === '"') return { type: 'string', value: this.string() };
-    if (c === '-' || isDigit(c.charCodeAt(0))) return this.number();
-    if (isTokenChar(c)) {
-      const start = this.pos;
-      while (this.pos < t.length && isTokenChar(t[this.pos] as string)) this.pos++;
-      const token = t.slice(start, this.pos);
-      if (token === 'true') return { type: 'boolean', value: true };
-      if (token === 'false') return { type: 'boolean', value: false };
-      if (token === 'null') return { type: 'null' };
-      this.pos = start;
-      this.fail(`Unrecognized token '${clientText(token)}': was expecting ${VALID_VALUES}`);
-    }
-    this.fail(`Unexpected character ${this.charHere()}: expected a valid value ${VALID_VALUES}`);
-  }
-
-  private enter(): void {
-    if (++this.depth > MAX_NESTING_DEPTH) {
-      this.fail(
-        `Document nesting depth (${this.depth}) exceeds the maximum allowed (${MAX_NESTING_DEPTH})`,
-      );
-    }
-    this.pos++;
-  }
-
-  private object(): JsonNode {
-    this.enter();
-    const fields: (readonly [string, JsonNode])[] = [];
-    const t = this.text;
-    this.skipSpace();
-    if (t[this.pos] === '}') {
-      this.pos++;
-      this.depth--;
-      return { type: 'object', fields };
-    }
-    for (;;) {
-      this.skipSpace();
-      if (this.pos >= t.length) this.endOfInput('expected close marker for OBJECT');
-      if (t[this.pos] !== '"') {
-        this.fail(
-          `Unexpected character ${this.charHere()}: was expecting double-quote to start field name`,
-        );
-      }
-      const key = this.string();
-      this.skipSpace();
-      if (this.pos >= t.length) this.endOfInput('expected close marker for OBJECT');
-      if (t[this.pos] !== ':') {
-        this.fail(
-          `Unexpected character ${this.charHere()}: was expecting a colon to separate field name and value`,
-        );
-      }
-      this.pos++;
-      this.skipSpace();
-      if (this.pos >= t.length) this.endOfInput('expected close marker for OBJECT');
-      fields.push([key, this.value()]);
-      this.skipSpace();
-      if (this.pos >= t.length) this.endOfInput('expected close marker for OBJECT');
-      const next = t[this.pos];
-      this.pos++;
-      if (next === '}') break;
-      if (next !== ',') {
-        this.pos--;
-        this.fail(
-          `Unexpected character ${this.charHere()}: was expecting comma to separate Object entries`,
-        );
-      }
-    }
-    this.depth--;
-    return { type: 'object', fields };
-  }
-
-  private array(): JsonNode {
-    this.enter();
-    const items: JsonNode[] = [];
-    const t = this.text;
-    this.skipSpace();
-    if (t[this.pos] === ']') {
-      this.pos++;
-      this.depth--;
-      return { type: 'array', items };
-    }
-    for (;;) {
-      this.skipSpace();
-      if (this.pos >= t.length) this.endOfInput('expected close marker for ARRAY');
-      if (t[this.pos] === ']') {
-        this.fail(`Unexpected character ${this.charHere()}: expected a value`);
-      }
-      items.push(this.value());
-      this.skipSpace();
-      if (this.pos >= t.length) this.endOfInput('expected close marker for ARRAY');
-      const next = t[this.pos];
-      this.pos++;
-      if (next === ']') break;
-      if (next !== ',') {
-        this.pos--;
-        this.fail(
-          `Unexpected character ${this.charHere()}: was expecting comma to separate Array entries`,
-        );
-      }
-    }
-    this.depth--;
-    return { type: 'array', items };
-  }
-
-  /** A string token starting at the opening quote. */
-  private string(): string {
-    const t = this.text;
-    this.pos++;
-    let out = '';
-    let chunkStart = this.pos;
-    for (;;) {
-      if (this.pos >= t.length) {
-        this.endOfInput('was expecting closing quote for a string value');
-      }
-      const c = t.charCodeAt(this.pos);
-      if (c === 34) {
-        out += t.slice(chunkStart, this.pos);
-        this.pos++;
-        return out;
-      }
-      if (c < 32) {
-        this.fail(
-          `Illegal unquoted character (${describeChar(c)}): has to be escaped using backslash to be included in string value`,
-        );
-      }
-      if (c !== 92) {
-        this.pos++;
-        continue;
-      }
-      out += t.slice(chunkStart, this.pos);
-      this.pos++;
-      if (this.pos >= t.length) {
-        this.endOfInput('was expecting closing quote for a string value');
-      }
-      const e = t[this.pos] as string;
-      const simple = ESCAPES[e];
-      if (simple !== undefined) {
-        out += simple;
-        this.pos++;
-      } else if (e === 'u') {
-        let code = 0;
-        for (let i = 1; i <= 4; i++) {
-          this.pos++;
-          if (this.pos >= t.length) {
-            this.endOfInput('was expecting closing quote for a string value');
-          }
-          const h = t[this.pos] as string;
-          if (!/^[0-9a-fA-F]$/.test(h)) {
-            this.fail(
-              `Unexpected character ${this.charHere()}: expected a hex-digit for character escape sequence`,
-            );
-          }
-          code = code * 16 + Number.parseInt(h, 16);
-        }
-        out += String.fromCharCode(code);
-        this.pos++;
-      } else {
-        this.fail(`Unrecognized character escape ${this.charHere()}`);
-      }
-      chunkStart = this.pos;
-    }
-  }
-
-  private number(): JsonNode {
-    const t = this.text;
-    const start = this.pos;
-    let float = false;
-    const digits = (after: string): void => {
-      if (this.pos >= t.length) this.fail(`Unexpected end-of-input in a Number value`);
-      if (!isDigit(t.charCodeAt(this.pos))) {
-        this.fail(`Unexpected character ${this.charHere()} in numeric value: ${after}`);
-      }
-      while (this.pos < t.length && isDigit(t.charCodeAt(this.pos))) this.pos++;
-    };
-    if (t[this.pos] === '-') this.pos++;
-    if (t[this.pos] === '0' && isDigit(t.charCodeAt(this.pos + 1))) {
-      this.fail('Invalid numeric value: Leading zeroes not allowed');
-    }
-    digits('expected digit (0-9) to follow minus sign, for valid numeric value');
-    if (t[this.pos] === '.') {
-      float = true;
-      this.pos++;
-      digits('Decimal point not followed by a digit');
-    }
-    if (t[this.pos] === 'e' || t[this.pos] === 'E') {
-      float = true;
-      this.pos++;
-      if (t[this.pos] === '+' || t[this.pos] === '-') this.pos++;
-      digits('Exponent indicator not followed by a digit');
-    }
-    return { type: 'number', text: t.slice(start, this.pos), float };
-  }
+  return undefined;
 }
 
-const ESCAPES: Readonly<Record<string, string>> = {
-  '"': '"',
-  '\\': '\\',
-  '/': '/',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-};
+/** An error-free jsonc-parser tree (at most MAX_NESTING_DEPTH deep) as a JsonNode. */
+function toJsonNode(text: string, node: Node): JsonNode {
+  const children = node.children ?? [];
+  switch (node.type) {
+    case 'object':
+      return {
+        type: 'object',
+        // Each property node holds its key and its value.
+        fields: children.map(({ children: [key, value] = [] }) => [
+          key?.value as string,
+          toJsonNode(text, value as Node),
+        ]),
+      };
+    case 'array':
+      return { type: 'array', items: children.map((item) => toJsonNode(text, item)) };
+    case 'string':
+      return { type: 'string', value: node.value as string };
+    case 'number': {
+      const source = text.slice(node.offset, node.offset + node.length);
+      return { type: 'number', text: source, float: /[.eE]/.test(source) };
+    }
+    case 'boolean':
+      return { type: 'boolean', value: node.value as boolean };
+    default:
+      return { type: 'null' };
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // CreateSubmissionRequest
@@ -692,12 +488,9 @@ type Mapped = {
  * (spec §a.3–§a.5). A failure carries the whole ErrorResponse message (answered with 400).
  */
 export function parseCreateSubmissionRequest(body: string): CreateSubmissionParse {
-  let root: JsonNode;
-  try {
-    root = new JsonReader(body).document();
-  } catch (e) {
-    if (!(e instanceof JsonSyntaxError)) throw e;
-    return { ok: false, message: `Malformed request: ${JSON_PARSE_EXCEPTION}: ${e.message}` };
+  const root = readJson(body);
+  if (typeof root === 'string') {
+    return { ok: false, message: `Malformed request: ${JSON_PARSE_EXCEPTION}: ${root}` };
   }
 
   // parseAction: the first `action` key of a top-level object, and it must be a string.

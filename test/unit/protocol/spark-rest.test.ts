@@ -533,46 +533,44 @@ describe('parseCreateSubmissionRequest: unknownFields (spec §a.5)', () => {
 
 describe('parseCreateSubmissionRequest: malformed JSON', () => {
   const parseError = 'Malformed request: com.fasterxml.jackson.core.JsonParseException: ';
-  it.each(['', '   ', '\n'])('%j: no content', (body) => {
-    expect(failure(body)).toBe(`${parseError}No content to map due to end-of-input`);
+  it.each([
+    ['', 'line: 1, column: 1'],
+    ['   ', 'line: 1, column: 4'],
+    ['\n', 'line: 2, column: 1'],
+  ])('%j: no content', (body, position) => {
+    expect(failure(body)).toBe(
+      `${parseError}No content to map due to end-of-input at [${position}]`,
+    );
   });
 
+  // The reason names jsonc-parser's error code; the position is the first error's.
   it.each([
-    ['{', 'Unexpected end-of-input: expected close marker for OBJECT at [line: 1, column: 2]'],
+    ['{', 'Unexpected end-of-input (CloseBraceExpected) at [line: 1, column: 2]'],
     [
       '{"action":"CreateSubmissionRequest"',
-      'Unexpected end-of-input: expected close marker for OBJECT',
+      'Unexpected end-of-input (CloseBraceExpected) at [line: 1, column: 36]',
     ],
-    ['{"a":[1,2', 'Unexpected end-of-input: expected close marker for ARRAY'],
-    ['{"a":"abc', 'Unexpected end-of-input: was expecting closing quote for a string value'],
-    ['hello', "Unrecognized token 'hello': was expecting (JSON String, Number"],
-    ['{"a":tru}', "Unrecognized token 'tru'"],
-    ['{"a":NaN}', "Unrecognized token 'NaN'"],
-    [
-      "{'a':1}",
-      "Unexpected character (''' (code 39)): was expecting double-quote to start field name",
-    ],
-    ['{"a" 1}', 'was expecting a colon to separate field name and value'],
-    ['{"a":1 "b":2}', 'was expecting comma to separate Object entries'],
-    ['[1 2]', 'was expecting comma to separate Array entries'],
-    [
-      '{"a":1,}',
-      "Unexpected character ('}' (code 125)): was expecting double-quote to start field name",
-    ],
-    ['[1,]', "Unexpected character (']' (code 93)): expected a value"],
-    ['{"a":01}', 'Invalid numeric value: Leading zeroes not allowed'],
-    ['{"a":-x}', 'expected digit (0-9) to follow minus sign'],
-    ['{"a":1.}', 'Decimal point not followed by a digit'],
-    ['{"a":1e}', 'Exponent indicator not followed by a digit'],
-    ['{"a":"\u0001"}', 'Illegal unquoted character ((CTRL-CHAR, code 1))'],
-    ['{"a":"\\x"}', "Unrecognized character escape ('x' (code 120))"],
-    ['{"a":"\\u12g4"}', 'expected a hex-digit for character escape sequence'],
-    [
-      '{"a":1}\n{"b":2}',
-      "Unexpected character ('{' (code 123)): only white space may follow the JSON value at [line: 2, column: 1]",
-    ],
-    ['{"a":1} x', 'only white space may follow the JSON value'],
-    ['\u0000{}', 'Illegal character ((CTRL-CHAR, code 0))'],
+    ['{"a":[1,2', 'Unexpected end-of-input (CloseBracketExpected) at [line: 1, column: 10]'],
+    ['{"a":"abc', 'Invalid JSON (UnexpectedEndOfString) at [line: 1, column: 6]'],
+    ['hello', 'Invalid JSON (InvalidSymbol) at [line: 1, column: 1]'],
+    ['{"a":tru}', 'Invalid JSON (InvalidSymbol) at [line: 1, column: 6]'],
+    ['{"a":NaN}', 'Invalid JSON (InvalidSymbol) at [line: 1, column: 6]'],
+    ["{'a':1}", 'Invalid JSON (InvalidSymbol) at [line: 1, column: 2]'],
+    ['{"a" 1}', 'Invalid JSON (ColonExpected) at [line: 1, column: 6]'],
+    ['{"a":1 "b":2}', 'Invalid JSON (CommaExpected) at [line: 1, column: 8]'],
+    ['[1 2]', 'Invalid JSON (CommaExpected) at [line: 1, column: 4]'],
+    ['{"a":1,}', 'Invalid JSON (PropertyNameExpected) at [line: 1, column: 8]'],
+    ['[1,]', 'Invalid JSON (ValueExpected) at [line: 1, column: 4]'],
+    ['{"a":01}', 'Invalid JSON (CommaExpected) at [line: 1, column: 7]'],
+    ['{"a":-x}', 'Invalid JSON (InvalidSymbol) at [line: 1, column: 6]'],
+    ['{"a":1.}', 'Invalid JSON (UnexpectedEndOfNumber) at [line: 1, column: 6]'],
+    ['{"a":1e}', 'Invalid JSON (UnexpectedEndOfNumber) at [line: 1, column: 6]'],
+    ['{"a":"\u0001"}', 'Invalid JSON (InvalidCharacter) at [line: 1, column: 6]'],
+    ['{"a":"\\x"}', 'Invalid JSON (InvalidEscapeCharacter) at [line: 1, column: 6]'],
+    ['{"a":"\\u12g4"}', 'Invalid JSON (InvalidUnicode) at [line: 1, column: 6]'],
+    ['{"a":1}\n{"b":2}', 'Invalid JSON (EndOfFileExpected) at [line: 2, column: 1]'],
+    ['{"a":1} x', 'Invalid JSON (InvalidSymbol) at [line: 1, column: 9]'],
+    ['\u0000{}', 'Invalid JSON (InvalidSymbol) at [line: 1, column: 1]'],
   ])('%j', (body, reason) => {
     const message = failure(body);
     expect(message.startsWith(parseError)).toBe(true);

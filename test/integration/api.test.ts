@@ -1,0 +1,361 @@
+// The HTTP API over real HTTP on DynamoDB Local and fauxqs: what each route does, what it
+// costs in DynamoDB and SQS requests, and what it refuses.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../bench/stats.js';
+import { workersHandler } from '../../lib/api/workers.js';
+import type { ControlPlane } from '../../lib/local/control-plane.js';
+import { runSchedulingPass } from '../../lib/store/pass.js';
+import { snapshot, startApi } from './api.js';
+
+let cp: ControlPlane;
+
+beforeAll(async () => {
+  process.env.SPARKPLANE_TEST_ALLOWED = 'allowed-value';
+  process.env.SPARKPLANE_TEST_SECRET = 'secret-value';
+  cp = await startApi({ placeholders: 'SPARKPLANE_TEST_ALLOWED' });
+});
+afterAll(() => cp?.close());
+
+const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${cp.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+const get = (path: string) => fetch(`${cp.url}${path}`);
+const jsonOf = async (r: Response) => (await r.json()) as Record<string, unknown>;
+
+const pass = () =>
+  runSchedulingPass(cp.deps.table, cp.deps.master, {
+    holder: randomUUID(),
+    leaseMs: 10_000,
+    maxAttempts: 3,
+    now: Date.now,
+    random: mulberry32(5),
+  });
+
+/** Counts the requests a block makes, per client and kind. */
+async function counting<T>(work: () => Promise<T>) {
+  const dynamo = new Map<string, number>();
+  const sqs = new Map<string, number>();
+  const count = (into: Map<string, number>) =>
+    ((next: (args: unknown) => unknown, context: { commandName?: string }) => (args: unknown) => {
+      const name = String(context.commandName).replace(/Command$/, '');
+      into.set(name, (into.get(name) ?? 0) + 1);
+      return next(args);
+    }) as never;
+  const dynamoName = `count-${randomUUID()}`;
+  const sqsName = `count-${randomUUID()}`;
+  cp.deps.table.doc.middlewareStack.add(count(dynamo), { step: 'initialize', name: dynamoName });
+  cp.deps.sqs.middlewareStack.add(count(sqs), { step: 'initialize', name: sqsName });
+  try {
+    const result = await work();
+    return { result, dynamo, sqs };
+  } finally {
+    cp.deps.table.doc.middlewareStack.remove(dynamoName);
+    cp.deps.sqs.middlewareStack.remove(sqsName);
+  }
+}
+
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+const writes = (m: Map<string, number>) =>
+  ['PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems', 'BatchWriteItem'].reduce(
+    (n, k) => n + (m.get(k) ?? 0),
+    0,
+  );
+
+const createBody = (props: Record<string, string> = {}, env: Record<string, string> = {}) => ({
+  action: 'CreateSubmissionRequest',
+  appResource: 'file:/app.jar',
+  mainClass: 'org.example.Main',
+  clientSparkVersion: '4.1.1',
+  appArgs: [],
+  sparkProperties: { 'spark.app.name': 'test', ...props },
+  environmentVariables: env,
+});
+
+async function register(port: number, cores = 4) {
+  const r = await post('/v1/workers', { host: '127.0.0.1', port, cores, memoryMb: 8192 });
+  expect(r.status).toBe(200);
+  return String((await jsonOf(r)).workerId);
+}
+
+describe('submissions', () => {
+  it('create is at most two DynamoDB writes and one SQS send, and nothing is placed yet', async () => {
+    const { result, dynamo, sqs } = await counting(() =>
+      post('/v1/submissions/create', createBody()),
+    );
+    const body = await jsonOf(result);
+    expect(body.success).toBe(true);
+    expect(writes(dynamo)).toBeLessThanOrEqual(2);
+    expect(total(dynamo)).toBe(writes(dynamo));
+    expect([...sqs]).toEqual([['SendMessage', 1]]);
+    const status = await jsonOf(await get(`/v1/submissions/status/${body.submissionId}`));
+    expect(status.driverState).toBe('SUBMITTED');
+  });
+
+  it('an Idempotency-Key makes a retried create return the first driver', async () => {
+    const key = randomUUID();
+    const first = await jsonOf(
+      await post('/v1/submissions/create', createBody(), { 'idempotency-key': key }),
+    );
+    const again = await post('/v1/submissions/create', createBody(), { 'idempotency-key': key });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect((await jsonOf(again)).submissionId).toBe(first.submissionId);
+    const other = await post('/v1/submissions/create', createBody({ 'spark.x': '1' }), {
+      'idempotency-key': key,
+    });
+    expect(other.status).toBe(409);
+    expect((await jsonOf(other)).action).toBe('ErrorResponse');
+  });
+
+  it('{{NAME}} placeholders read only allow-listed variables', async () => {
+    const body = createBody(
+      { 'spark.a': '{{SPARKPLANE_TEST_ALLOWED}}', 'spark.b': '{{SPARKPLANE_TEST_SECRET}}' },
+      { SECRET: '{{SPARKPLANE_TEST_SECRET}}', SPARK_LOCAL_IP: '1.2.3.4' },
+    );
+    const { submissionId } = await jsonOf(await post('/v1/submissions/create', body));
+    const { cluster } = await import('../../lib/store/cluster.js').then(async (m) =>
+      m.loadActiveCluster(cp.deps.table),
+    );
+    const driver = cluster.drivers[String(submissionId)];
+    expect(driver?.description.sparkProperties['spark.a']).toBe('allowed-value');
+    expect(driver?.description.sparkProperties['spark.b']).toBe('{{SPARKPLANE_TEST_SECRET}}');
+    expect(driver?.description.environmentVariables).toEqual({
+      SECRET: '{{SPARKPLANE_TEST_SECRET}}',
+    });
+  });
+
+  it('kill ends a waiting driver at once; killall the rest; status reads completed ones', async () => {
+    const a = await jsonOf(await post('/v1/submissions/create', createBody()));
+    const killed = await jsonOf(await post(`/v1/submissions/kill/${a.submissionId}`));
+    expect(killed.success).toBe(true);
+    expect((await jsonOf(await get(`/v1/submissions/status/${a.submissionId}`))).driverState).toBe(
+      'KILLED',
+    );
+    const again = await jsonOf(await post(`/v1/submissions/kill/${a.submissionId}`));
+    expect(again.success).toBe(false);
+    await post('/v1/submissions/create', createBody());
+    expect((await jsonOf(await post('/v1/submissions/killall'))).success).toBe(true);
+    const state = await jsonOf(await get('/json/activedrivers'));
+    expect(state.activedrivers).toEqual([]);
+  });
+});
+
+describe('workers', () => {
+  it('register: a generated Spark id, a duplicate, an address in use, a command queue', async () => {
+    const r = await post('/v1/workers', { host: '10.1.0.1', port: 7078, cores: 2, memoryMb: 2048 });
+    const body = await jsonOf(r);
+    expect(body.workerId).toMatch(/^worker-\d{14}-10\.1\.0\.1-7078$/);
+    expect(body).toMatchObject({ duplicate: false, heartbeatIntervalMs: 15_000 });
+    expect(String((body.commands as { queueUrl: string }).queueUrl)).toContain(
+      'sparkplane-worker-',
+    );
+    const dup = await post('/v1/workers', {
+      host: '10.1.0.1',
+      port: 7078,
+      cores: 2,
+      memoryMb: 2048,
+      workerId: body.workerId,
+    });
+    expect((await jsonOf(dup)).duplicate).toBe(true);
+    const clash = await post('/v1/workers', {
+      host: '10.1.0.1',
+      port: 7078,
+      cores: 2,
+      memoryMb: 1,
+      workerId: 'worker-elsewhere',
+    });
+    expect(clash.status).toBe(409);
+    expect((await jsonOf(clash)).message).toBe(
+      'Attempted to re-register worker at same address: 10.1.0.1:7078',
+    );
+  });
+
+  it('a steady heartbeat is one DynamoDB request; a new assignment comes with its command', async () => {
+    await register(7100);
+    const { submissionId } = await jsonOf(await post('/v1/submissions/create', createBody()));
+    await pass();
+    const placed = await jsonOf(await get(`/v1/submissions/status/${submissionId}`));
+    const workerId = String(placed.workerId);
+    const missing = await jsonOf(await post(`/v1/workers/${workerId}/heartbeat`, {}));
+    expect(missing.launchDrivers).toMatchObject([
+      { type: 'LaunchDriver', driverId: submissionId, mainClass: 'org.example.Main' },
+    ]);
+    const report = {
+      executors: [{ appId: 'app-gone', executorId: 1, state: 'RUNNING' }],
+      drivers: [{ driverId: submissionId, state: 'RUNNING' }],
+    };
+    const { result, dynamo } = await counting(() =>
+      post(`/v1/workers/${workerId}/heartbeat`, report),
+    );
+    const steady = await jsonOf(result);
+    expect(total(dynamo)).toBe(1);
+    expect(steady).toMatchObject({
+      reconnect: false,
+      launchDrivers: [],
+      launchExecutors: [],
+      killExecutors: [{ type: 'KillExecutor', appId: 'app-gone', executorId: 1 }],
+    });
+    expect(await jsonOf(await post('/v1/workers/worker-unknown/heartbeat', {}))).toEqual({
+      reconnect: true,
+    });
+  });
+
+  it('reports: a driver ends, an executor report from another worker is not applied', async () => {
+    const workerId = await register(7101, 8);
+    const other = await register(7102, 8);
+    const { appId } = await jsonOf(
+      await post('/v1/applications', {
+        name: 'reports',
+        maxCores: 1,
+        executor: { cores: 1, memoryMb: 256 },
+        command: { argv: ['run'] },
+      }),
+    );
+    await pass();
+    const app = await jsonOf(await get(`/v1/applications/${appId}`));
+    const [executor] = app.executors as { executorId: number; workerId: string }[];
+    expect(executor).toBeDefined();
+    const stranger = executor?.workerId === workerId ? other : workerId;
+    const before = await snapshot(cp.deps.table);
+    const wrong = await post(
+      `/v1/workers/${stranger}/executors/${appId}/${executor?.executorId}/state`,
+      { state: 'FAILED', exitStatus: 1 },
+    );
+    expect(await jsonOf(wrong)).toEqual({ outcome: 'unknown' });
+    expect(await snapshot(cp.deps.table)).toBe(before);
+    const right = await post(
+      `/v1/workers/${executor?.workerId}/executors/${appId}/${executor?.executorId}/state`,
+      { state: 'EXITED', exitStatus: 0 },
+    );
+    expect(await jsonOf(right)).toEqual({ outcome: 'applied' });
+    const after = await jsonOf(await get(`/v1/applications/${appId}`));
+    expect(after.coresGranted).toBe(0);
+  });
+
+  it('decommission: executors leave their application, the worker takes no more work', async () => {
+    const workerId = await register(7103, 2);
+    const r = await post(`/v1/workers/${workerId}/decommission`);
+    expect(await jsonOf(r)).toEqual({ workerId, state: 'DECOMMISSIONED' });
+    expect((await post('/v1/workers/nobody/decommission')).status).toBe(404);
+  });
+
+  it('with auth off, a caller that is not on this machine is refused', async () => {
+    const handler = workersHandler(cp.deps);
+    const result = await handler(
+      {
+        version: '2.0',
+        routeKey: '$default',
+        rawPath: '/v1/workers/x/heartbeat',
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        isBase64Encoded: false,
+        requestContext: {
+          accountId: 'a',
+          apiId: 'a',
+          domainName: 'example.com',
+          domainPrefix: 'example',
+          http: {
+            method: 'POST',
+            path: '/v1/workers/x/heartbeat',
+            protocol: 'HTTP/1.1',
+            sourceIp: '10.0.0.9',
+            userAgent: 'test',
+          },
+          requestId: 'r',
+          routeKey: '$default',
+          stage: '$default',
+          time: '',
+          timeEpoch: 0,
+        },
+      },
+      {} as never,
+    );
+    expect(result.statusCode).toBe(403);
+  });
+});
+
+describe('applications', () => {
+  it('register, place, grow, kill an executor, unregister', async () => {
+    await register(7110, 4);
+    const r = await post('/v1/applications', {
+      name: 'lifecycle',
+      user: 'alice',
+      maxCores: 2,
+      initialExecutorLimit: 1,
+      executor: { cores: 1, memoryMb: 512 },
+      command: { argv: ['run-executor', '{{EXECUTOR_ID}}'], env: { A: 'b' } },
+    });
+    const { appId } = await jsonOf(r);
+    expect(String(appId)).toMatch(/^app-\d{14}-\d{4}$/);
+    await pass();
+    let app = await jsonOf(await get(`/v1/applications/${appId}`));
+    expect(app).toMatchObject({ state: 'RUNNING', coresGranted: 1, executorLimit: 1 });
+    expect(await jsonOf(await post(`/v1/applications/${appId}/executors`, { total: 2 }))).toEqual({
+      appId,
+      total: 2,
+    });
+    await pass();
+    app = await jsonOf(await get(`/v1/applications/${appId}`));
+    expect(app.coresGranted).toBe(2);
+    await post(`/v1/applications/${appId}/executors/kill`, { executorIds: ['0', 'x'] });
+    app = await jsonOf(await get(`/v1/applications/${appId}`));
+    expect((app.executors as { state: string }[]).map((e) => e.state)).toEqual([
+      'KILLED',
+      'LAUNCHING',
+    ]);
+    const done = await fetch(`${cp.url}/v1/applications/${appId}`, { method: 'DELETE' });
+    expect(await jsonOf(done)).toEqual({ appId, state: 'FINISHED' });
+    app = await jsonOf(await get(`/v1/applications/${appId}`));
+    expect(app.state).toBe('FINISHED');
+    expect((app.executors as { state: string }[]).every((e) => e.state === 'KILLED')).toBe(true);
+    const gone = await post(`/v1/applications/${appId}/kill`);
+    expect(gone.status).toBe(404);
+  });
+
+  it('refusals name the offending field and change nothing', async () => {
+    const before = await snapshot(cp.deps.table);
+    const r = await post('/v1/applications', {
+      name: 'bad',
+      executor: { memoryMb: -1 },
+      command: { argv: [] },
+    });
+    expect(r.status).toBe(400);
+    const body = await jsonOf(r);
+    expect(body.error).toBe('invalid_body');
+    expect(String(body.message)).toContain('executor.memoryMb');
+    expect(String(body.message)).toContain('command.argv');
+    expect((await fetch(`${cp.url}/v1/applications/x/executors`)).status).toBe(405);
+    expect(await snapshot(cp.deps.table)).toBe(before);
+  });
+});
+
+describe('the cluster view', () => {
+  it('/json and its fields in Spark shape', async () => {
+    const state = await jsonOf(await get('/json'));
+    expect(Object.keys(state)).toEqual([
+      'url',
+      'workers',
+      'aliveworkers',
+      'cores',
+      'coresused',
+      'memory',
+      'memoryused',
+      'resources',
+      'resourcesused',
+      'activeapps',
+      'completedapps',
+      'activedrivers',
+      'completeddrivers',
+      'status',
+    ]);
+    expect(state.url).toBe('spark://127.0.0.1:6066');
+    expect(await jsonOf(await get('/json/status'))).toEqual({ status: 'ALIVE' });
+    expect(await jsonOf(await get('/json/nosuchfield'))).toEqual({ nosuchfield: '' });
+    const utilization = await jsonOf(await get('/json/clusterutilization'));
+    expect(Object.keys(utilization)).toContain('coresutilization');
+  });
+});
