@@ -1,8 +1,10 @@
 // `npm run bench -- <name>`: runs one benchmark (or all); each prints JSON lines.
+import { apiBench } from './api.js';
 import { schedulerBench } from './scheduler.js';
 import { storeBench } from './store.js';
 
 const benches: Record<string, () => Promise<void>> = {
+  api: apiBench,
   scheduler: schedulerBench,
   store: storeBench,
 };

@@ -1,0 +1,267 @@
+// Every route × {no token, bad signature, expired, wrong credential kind, valid}: Spark's
+// REST routes answer as Spark's JWSFilter does (403, its container page), our own routes
+// 401/403 JSON; a refused request changes nothing.
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../lib/api/auth.js';
+import type { ControlPlane } from '../../lib/local/control-plane.js';
+import { jws, randomKeys, snapshot, startApi } from './api.js';
+
+const keys = randomKeys();
+let cp: ControlPlane;
+const ids = { worker: '', app: '', driver: '' };
+
+type Family = 'spark' | 'worker' | 'submission';
+interface Route {
+  readonly name: string;
+  readonly family: Family;
+  readonly method: string;
+  readonly path: () => string;
+  readonly body?: () => unknown;
+  /** What a valid token gets. */
+  readonly ok: number;
+}
+
+const createBody = {
+  action: 'CreateSubmissionRequest',
+  appResource: '',
+  mainClass: 'org.example.Main',
+  clientSparkVersion: '',
+  sparkProperties: {},
+};
+
+const routes: Route[] = [
+  {
+    name: 'create',
+    family: 'spark',
+    method: 'POST',
+    path: () => '/v1/submissions/create',
+    body: () => createBody,
+    ok: 200,
+  },
+  {
+    name: 'status',
+    family: 'spark',
+    method: 'GET',
+    path: () => `/v1/submissions/status/${ids.driver}`,
+    ok: 200,
+  },
+  {
+    name: 'kill',
+    family: 'spark',
+    method: 'POST',
+    path: () => '/v1/submissions/kill/driver-none',
+    ok: 200,
+  },
+  {
+    name: 'killall',
+    family: 'spark',
+    method: 'POST',
+    path: () => '/v1/submissions/killall',
+    ok: 200,
+  },
+  { name: 'clear', family: 'spark', method: 'POST', path: () => '/v1/submissions/clear', ok: 200 },
+  { name: 'readyz', family: 'spark', method: 'GET', path: () => '/v1/submissions/readyz', ok: 200 },
+  { name: 'error servlet', family: 'spark', method: 'GET', path: () => '/v2/anything', ok: 468 },
+  {
+    name: 'register worker',
+    family: 'worker',
+    method: 'POST',
+    path: () => '/v1/workers',
+    body: () => ({ host: '10.9.0.1', port: 7078, cores: 1, memoryMb: 1024, workerId: ids.worker }),
+    ok: 200,
+  },
+  {
+    name: 'heartbeat',
+    family: 'worker',
+    method: 'POST',
+    path: () => `/v1/workers/${ids.worker}/heartbeat`,
+    body: () => ({}),
+    ok: 200,
+  },
+  {
+    name: 'executor state',
+    family: 'worker',
+    method: 'POST',
+    path: () => `/v1/workers/${ids.worker}/executors/${ids.app}/99/state`,
+    body: () => ({ state: 'RUNNING' }),
+    ok: 200,
+  },
+  {
+    name: 'driver state',
+    family: 'worker',
+    method: 'POST',
+    path: () => `/v1/workers/${ids.worker}/drivers/driver-none/state`,
+    body: () => ({ state: 'FINISHED' }),
+    ok: 200,
+  },
+  {
+    name: 'decommission',
+    family: 'worker',
+    method: 'POST',
+    path: () => '/v1/workers/worker-none/decommission',
+    ok: 404,
+  },
+  {
+    name: 'register application',
+    family: 'submission',
+    method: 'POST',
+    path: () => '/v1/applications',
+    body: () => ({ name: 'a', executor: { memoryMb: 1 }, command: { argv: ['x'] } }),
+    ok: 200,
+  },
+  {
+    name: 'read application',
+    family: 'submission',
+    method: 'GET',
+    path: () => `/v1/applications/${ids.app}`,
+    ok: 200,
+  },
+  {
+    name: 'request executors',
+    family: 'submission',
+    method: 'POST',
+    path: () => `/v1/applications/${ids.app}/executors`,
+    body: () => ({ total: 1 }),
+    ok: 200,
+  },
+  {
+    name: 'kill executors',
+    family: 'submission',
+    method: 'POST',
+    path: () => `/v1/applications/${ids.app}/executors/kill`,
+    body: () => ({ executorIds: ['42'] }),
+    ok: 200,
+  },
+  {
+    name: 'kill application',
+    family: 'submission',
+    method: 'POST',
+    path: () => '/v1/applications/app-none/kill',
+    ok: 404,
+  },
+  {
+    name: 'unregister application',
+    family: 'submission',
+    method: 'DELETE',
+    path: () => '/v1/applications/app-none',
+    ok: 404,
+  },
+  { name: '/json', family: 'submission', method: 'GET', path: () => '/json', ok: 200 },
+  {
+    name: '/json/field',
+    family: 'submission',
+    method: 'GET',
+    path: () => '/json/aliveworkers',
+    ok: 200,
+  },
+];
+
+type Credential = 'none' | 'bad signature' | 'expired' | 'wrong kind' | 'valid';
+
+async function header(credential: Credential, family: Family): Promise<string | undefined> {
+  const own = family === 'worker' ? keys.worker : keys.submission;
+  const other = family === 'worker' ? keys.submission : keys.worker;
+  switch (credential) {
+    case 'none':
+      return undefined;
+    case 'bad signature':
+      return `Bearer ${await mintToken(randomBytes(32))}`;
+    case 'expired':
+      return `Bearer ${await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+        .sign(own)}`;
+    case 'wrong kind':
+      return `Bearer ${await mintToken(other)}`;
+    case 'valid':
+      return `Bearer ${await mintToken(own)}`;
+  }
+}
+
+async function call(route: Route, authorization: string | undefined) {
+  const body = route.body?.();
+  return fetch(`${cp.url}${route.path()}`, {
+    method: route.method,
+    headers: {
+      'content-type': 'application/json',
+      ...(authorization === undefined ? {} : { authorization }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+beforeAll(async () => {
+  cp = await startApi({ auth: jws(keys) });
+  const worker = `Bearer ${await mintToken(keys.worker)}`;
+  const submission = `Bearer ${await mintToken(keys.submission)}`;
+  const json = (r: Response) => r.json() as Promise<Record<string, string>>;
+  const post = (path: string, auth: string, body: unknown) =>
+    fetch(`${cp.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  ids.worker = (
+    await json(
+      await post('/v1/workers', worker, { host: '10.9.0.1', port: 7078, cores: 1, memoryMb: 1024 }),
+    )
+  ).workerId as string;
+  ids.app = (
+    await json(
+      await post('/v1/applications', submission, {
+        name: 'auth',
+        executor: { memoryMb: 1 },
+        command: { argv: ['x'] },
+      }),
+    )
+  ).appId as string;
+  ids.driver = (await json(await post('/v1/submissions/create', submission, createBody)))
+    .submissionId as string;
+});
+afterAll(() => cp?.close());
+
+describe('the auth matrix', () => {
+  for (const route of routes) {
+    for (const credential of ['none', 'bad signature', 'expired', 'wrong kind'] as const) {
+      it(`${route.name} × ${credential}: refused, nothing changes`, async () => {
+        const before = await snapshot(cp.deps.table);
+        const response = await call(route, await header(credential, route.family));
+        const text = await response.text();
+        if (route.family === 'spark') {
+          // Spark's JWSFilter: 403 and Jetty's error page, whatever is wrong with the token.
+          expect(response.status).toBe(403);
+          expect(response.headers.get('content-type')).toContain('text/html');
+          expect(response.headers.get('cache-control')).toBe('no-cache, no-store, must-revalidate');
+          const reason =
+            credential === 'none' ? 'Authorization header is missing.' : 'JWT Validate Fail';
+          expect(text).toContain(`Error 403 ${reason}`);
+        } else {
+          expect(response.status).toBe(credential === 'wrong kind' ? 403 : 401);
+          const body = JSON.parse(text) as { error: string };
+          expect(body.error).toBe(
+            credential === 'wrong kind' ? 'wrong_credential' : 'unauthorized',
+          );
+        }
+        expect(await snapshot(cp.deps.table)).toBe(before);
+      });
+    }
+    it(`${route.name} × valid: served`, async () => {
+      const response = await call(route, await header('valid', route.family));
+      expect(response.status, await response.text()).toBe(route.ok);
+      if (route.family === 'spark') {
+        expect(response.headers.get('cache-control')).toBe('no-cache, no-store, must-revalidate');
+      }
+    });
+  }
+
+  it("a header that is not 'Bearer <token>' is malformed to Spark's filter", async () => {
+    const response = await call(
+      routes[0] as Route,
+      `Basic ${Buffer.from('a:b').toString('base64')}`,
+    );
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('Malformed Authorization header.');
+  });
+});
