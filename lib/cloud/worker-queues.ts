@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import {
   CreateQueueCommand,
+  DeleteQueueCommand,
   GetQueueUrlCommand,
+  QueueDoesNotExist,
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -34,6 +36,18 @@ export async function ensureWorkerQueue(sqs: SQSClient, workerId: string): Promi
   );
   if (!QueueUrl) throw new Error(`SQS returned no URL for the queue of ${workerId}`);
   return QueueUrl;
+}
+
+/** Deletes a forgotten worker's queue; a queue already gone is fine. */
+export async function deleteWorkerQueue(sqs: SQSClient, workerId: string): Promise<void> {
+  try {
+    const { QueueUrl } = await sqs.send(
+      new GetQueueUrlCommand({ QueueName: workerQueueName(workerId) }),
+    );
+    await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  } catch (e) {
+    if (!(e instanceof QueueDoesNotExist)) throw e;
+  }
 }
 
 export interface PushOutcome {

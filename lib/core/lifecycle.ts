@@ -594,29 +594,48 @@ export function workerLost(
 }
 
 /**
- * Spark's CheckForWorkerTimeOut (§d.2): silent for more than T, a worker is lost; a dead
- * worker silent for more than (P+1)·T is forgotten.
+ * Spark's CheckForWorkerTimeOut (§d.2) at `now`: workers silent for more than T are lost; a
+ * dead worker silent for more than (P+1)·T is forgotten.
  */
+export function timedOutWorkers(
+  cluster: Cluster,
+  config: Pick<MasterConfig, 'workerTimeoutSec' | 'deadWorkerPersistence'>,
+  now: number,
+): { lost: string[]; forgotten: string[]; reason: string } {
+  const timeoutMs = config.workerTimeoutSec * 1000;
+  const lost: string[] = [];
+  const forgotten: string[] = [];
+  for (const w of Object.values(cluster.workers)) {
+    if (w.lastHeartbeatMs >= now - timeoutMs) continue;
+    if (w.state !== 'DEAD') lost.push(w.id);
+    else if (w.lastHeartbeatMs < now - (config.deadWorkerPersistence + 1) * timeoutMs) {
+      forgotten.push(w.id);
+    }
+  }
+  return {
+    lost,
+    forgotten,
+    reason: `Not receiving heartbeat for ${Math.floor(timeoutMs / 1000)} seconds`,
+  };
+}
+
+/** A DEAD worker dropped from the list (its executors and drivers were settled). */
+export function forgetWorker(cluster: Cluster, workerId: string): Transition {
+  const d = new Draft(cluster);
+  if (d.worker(workerId)?.state === 'DEAD') d.deleteWorker(workerId);
+  return d.done();
+}
+
+/** CheckForWorkerTimeOut as one transition. */
 export function checkWorkerTimeouts(
   cluster: Cluster,
   config: Pick<MasterConfig, 'workerTimeoutSec' | 'deadWorkerPersistence'>,
   ctx: Context,
 ): Transition {
   const d = new Draft(cluster);
-  const timeoutMs = config.workerTimeoutSec * 1000;
-  for (const w of d.allWorkers()) {
-    if (w.lastHeartbeatMs >= ctx.now - timeoutMs) continue;
-    if (w.state !== 'DEAD') {
-      removeWorker(
-        d,
-        w,
-        `Not receiving heartbeat for ${Math.floor(timeoutMs / 1000)} seconds`,
-        ctx,
-      );
-    } else if (w.lastHeartbeatMs < ctx.now - (config.deadWorkerPersistence + 1) * timeoutMs) {
-      d.deleteWorker(w.id);
-    }
-  }
+  const { lost, forgotten, reason } = timedOutWorkers(cluster, config, ctx.now);
+  for (const id of lost) removeWorker(d, d.worker(id) as Worker, reason, ctx);
+  for (const id of forgotten) d.deleteWorker(id);
   return d.done();
 }
 

@@ -1,0 +1,114 @@
+// The cleanup Lambda (EventBridge, every minute; a timer in local mode): Spark's
+// CheckForWorkerTimeOut — silent workers are lost, their executors LOST and placed again,
+// supervised drivers relaunched; long-dead workers forgotten with their command queues —
+// and retention trimming of completed applications and drivers. It holds its own lease,
+// fences every write with it, and nudges the scheduler when it changed something.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { type Nudge, nudger } from '../lib/cloud/nudge.js';
+import { deleteWorkerQueue } from '../lib/cloud/worker-queues.js';
+import { type MasterConfig, masterConfig, propertiesFromJavaOptions } from '../lib/core/config.js';
+import {
+  type Effect,
+  forgetWorker,
+  timedOutWorkers,
+  trimRetention,
+  workerLost,
+} from '../lib/core/lifecycle.js';
+import { applyEvent } from '../lib/store/apply.js';
+import { loadActiveCluster } from '../lib/store/cluster.js';
+import { forgetCompleted } from '../lib/store/completed.js';
+import { acquireLease, releaseLease } from '../lib/store/lease.js';
+import { loadScope } from '../lib/store/scope.js';
+import { openTable, type Table } from '../lib/store/table.js';
+
+const logger = new Logger({ serviceName: 'sparkplane-cleanup' });
+
+export const CLEANUP_LEASE = 'cleanup';
+
+export interface CleanupDeps {
+  readonly table: Table;
+  readonly sqs: SQSClient;
+  readonly nudge: Nudge;
+  readonly config: MasterConfig;
+  readonly leaseMs: number;
+  readonly now: () => number;
+}
+
+export interface CleanupOutcome {
+  /** False when another cleanup held the lease: this tick did nothing. */
+  readonly ran: boolean;
+  readonly lost: readonly string[];
+  readonly forgotten: readonly string[];
+  /** Completed applications, drivers and executors forgotten by retention. */
+  readonly trimmed: number;
+}
+
+export async function runCleanup(deps: CleanupDeps, holder: string): Promise<CleanupOutcome> {
+  const { table, config } = deps;
+  const lease = await acquireLease(table, CLEANUP_LEASE, holder, deps.now(), deps.leaseMs);
+  if (!lease) return { ran: false, lost: [], forgotten: [], trimmed: 0 };
+  try {
+    const now = deps.now();
+    const { cluster } = await loadActiveCluster(table);
+    const { lost, forgotten, reason } = timedOutWorkers(cluster, config, now);
+    const effects: Effect[] = [];
+    // One worker at a time: each loss is bounded steps of its own (DESIGN: fenced).
+    for (const workerId of lost) {
+      const applied = await applyEvent(
+        table,
+        () => loadScope(table, { workersWithAssigned: [workerId] }),
+        // Read again: a heartbeat that arrived since the first read keeps the worker.
+        (c, budget, ctx) =>
+          timedOutWorkers(c, config, now).lost.includes(workerId)
+            ? workerLost(c, workerId, reason, ctx, budget)
+            : { cluster: c, effects: [] },
+        { now, config, lease },
+      );
+      effects.push(...applied.effects);
+    }
+    for (const workerId of forgotten) {
+      await applyEvent(
+        table,
+        () => loadScope(table, { workers: [workerId] }),
+        (c) =>
+          timedOutWorkers(c, config, now).forgotten.includes(workerId)
+            ? forgetWorker(c, workerId)
+            : { cluster: c, effects: [] },
+        { now, config, lease },
+      );
+      await deleteWorkerQueue(deps.sqs, workerId);
+    }
+    const trimmed = await forgetCompleted(table, (completed) => trimRetention(completed, config));
+    if (effects.some((e) => e.type === 'Schedule')) {
+      await deps.nudge(`cleanup: ${lost.length} worker(s) lost`);
+    }
+    return { ran: true, lost, forgotten, trimmed };
+  } finally {
+    await releaseLease(table, lease);
+  }
+}
+
+export function cleanupDepsFromEnv(env: NodeJS.ProcessEnv = process.env): CleanupDeps {
+  const tableName = env.TABLE_NAME;
+  const nudgeQueueUrl = env.NUDGE_QUEUE_URL;
+  if (!tableName || !nudgeQueueUrl) throw new Error('TABLE_NAME and NUDGE_QUEUE_URL are required');
+  const sqs = new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {});
+  return {
+    table: openTable(tableName, env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    sqs,
+    nudge: nudger(sqs, nudgeQueueUrl),
+    config: masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? '')),
+    leaseMs: Number(env.CLEANUP_LEASE_MS ?? 50_000),
+    now: Date.now,
+  };
+}
+
+let deps: CleanupDeps | undefined;
+export const handler = async (_event: unknown, context: Pick<Context, 'awsRequestId'>) => {
+  deps ??= cleanupDepsFromEnv();
+  const outcome = await runCleanup(deps, context.awsRequestId);
+  logger.info('cleanup done', { ...outcome });
+  return outcome;
+};
