@@ -4,8 +4,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type AuthConfig, withDriverTokens } from '../lib/api/auth.js';
+import { authFromEnv, driverTemplatesFromEnv } from '../lib/api/deps.js';
 import { pushCommands } from '../lib/cloud/worker-queues.js';
 import { masterConfig, propertiesFromJavaOptions } from '../lib/core/config.js';
+import type { DriverTemplate } from '../lib/core/driver-command.js';
 import { killCommands, launchCommands } from '../lib/protocol/commands.js';
 import { type PassConfig, runSchedulingPass } from '../lib/store/pass.js';
 import { openTable, type Table } from '../lib/store/table.js';
@@ -17,6 +20,9 @@ export interface SchedulerDeps {
   readonly sqs: SQSClient;
   readonly config: PassConfig;
   readonly leaseMs: number;
+  /** Drivers get a token for the application routes with their LaunchDriver. */
+  readonly auth: AuthConfig;
+  readonly driverTemplates: readonly DriverTemplate[];
 }
 
 export function schedulerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SchedulerDeps {
@@ -27,6 +33,8 @@ export function schedulerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Sche
     sqs: new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
     config: masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? '')),
     leaseMs: Number(env.SCHEDULER_LEASE_MS ?? 30_000),
+    auth: authFromEnv(env),
+    driverTemplates: driverTemplatesFromEnv(env),
   };
 }
 
@@ -39,7 +47,7 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
       batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
     };
     try {
-      const { table, sqs, config, leaseMs } = deps();
+      const { table, sqs, config, leaseMs, auth, driverTemplates } = deps();
       const outcome = await runSchedulingPass(table, config, {
         holder: context.awsRequestId,
         leaseMs,
@@ -54,7 +62,11 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
       // Only now, after the commit, are workers told what to launch (and what to kill).
       const batches = [
         killCommands(outcome.effects),
-        ...outcome.committed.map(({ plan, cluster }) => launchCommands(cluster, plan)),
+        ...(await Promise.all(
+          outcome.committed.map(({ plan, cluster }) =>
+            withDriverTokens(auth, launchCommands(cluster, plan, driverTemplates)),
+          ),
+        )),
       ];
       for (const commands of batches) {
         const pushed = await pushCommands(sqs, commands);

@@ -3,6 +3,7 @@
 // kind never verifies as the other, because the keys differ.
 
 import { base64url, jwtVerify, SignJWT } from 'jose';
+import type { WorkerCommand } from '../protocol/commands.js';
 
 export type CredentialKind = 'submission' | 'worker';
 
@@ -109,3 +110,33 @@ export async function mintToken(
 
 export const isLoopback = (ip: string | undefined): boolean =>
   ip === '127.0.0.1' || ip === '::1' || (ip?.startsWith('127.') ?? false);
+
+/**
+ * The token a driver gets with its LaunchDriver, for the application routes: a submission
+ * credential naming the driver, long-lived because drivers can run for days.
+ */
+export async function driverToken(auth: AuthConfig, driverId: string): Promise<string | undefined> {
+  if (auth.mode === 'off') return undefined;
+  return mintToken(auth.keys.submission, { sub: driverId, scope: 'application' }, 30 * 24 * 3600);
+}
+
+/** Launch commands with each LaunchDriver carrying its driver's token. */
+export async function withDriverTokens(
+  auth: AuthConfig,
+  byWorker: ReadonlyMap<string, readonly WorkerCommand[]>,
+): Promise<Map<string, WorkerCommand[]>> {
+  const out = new Map<string, WorkerCommand[]>();
+  for (const [workerId, commands] of byWorker) {
+    out.set(
+      workerId,
+      await Promise.all(
+        commands.map(async (c) => {
+          if (c.type !== 'LaunchDriver') return c;
+          const token = await driverToken(auth, c.driverId);
+          return token === undefined ? c : { ...c, token };
+        }),
+      ),
+    );
+  }
+  return out;
+}

@@ -12,6 +12,11 @@ import {
   type WorkerConfig,
   workerConfig,
 } from '../core/config.js';
+import {
+  DEFAULT_DRIVER_TEMPLATES,
+  type DriverTemplate,
+  parseDriverTemplates,
+} from '../core/driver-command.js';
 import type { Effect } from '../core/lifecycle.js';
 import { killCommands } from '../protocol/commands.js';
 import { openTable, type Table } from '../store/table.js';
@@ -29,8 +34,16 @@ export interface ApiDeps {
    * allow-list (the function's environment also holds AWS credentials).
    */
   readonly placeholder: (name: string) => string | undefined;
+  /** How drivers are run (lib/core/driver-command.ts). */
+  readonly driverTemplates: readonly DriverTemplate[];
   readonly now: () => number;
   readonly logger: Logger;
+}
+
+/** Driver templates from SPARKPLANE_DRIVER_TEMPLATES (a JSON array), or the defaults. */
+export function driverTemplatesFromEnv(env: NodeJS.ProcessEnv): readonly DriverTemplate[] {
+  const json = env.SPARKPLANE_DRIVER_TEMPLATES;
+  return json ? parseDriverTemplates(json) : DEFAULT_DRIVER_TEMPLATES;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +97,7 @@ export function apiDepsFromEnv(service: string, env: NodeJS.ProcessEnv = process
     worker: workerConfig(props),
     auth: authFromEnv(env),
     placeholder: placeholdersFrom(env.SPARKPLANE_PLACEHOLDERS ?? '', env),
+    driverTemplates: driverTemplatesFromEnv(env),
     now: Date.now,
     logger: new Logger({ serviceName: service }),
   };

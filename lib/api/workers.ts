@@ -25,6 +25,7 @@ import { loadActiveCluster } from '../store/cluster.js';
 import { type Assignment, assignmentKey, PK, recordFromItem } from '../store/layout.js';
 import { getItems, loadScope } from '../store/scope.js';
 import { recordHeartbeat } from '../store/workers.js';
+import { driverToken } from './auth.js';
 import { type ApiDeps, performEffects } from './deps.js';
 import { requireCredential } from './guards.js';
 import {
@@ -157,7 +158,11 @@ async function desiredState(
         }),
       );
     }
-    if (driver) launchDrivers.push(launchDriver(driver, a));
+    if (driver) {
+      const token = await driverToken(deps.auth, driver.id);
+      const launch = launchDriver(driver, a, deps.driverTemplates);
+      launchDrivers.push(token === undefined ? launch : { ...launch, token });
+    }
   }
   return {
     reconnect: false,

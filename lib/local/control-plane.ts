@@ -11,6 +11,7 @@ import { type ApiDeps, placeholdersFrom } from '../api/deps.js';
 import { apiRoutes } from '../api/routes.js';
 import { nudger } from '../cloud/nudge.js';
 import { masterConfig, workerConfig } from '../core/config.js';
+import { DEFAULT_DRIVER_TEMPLATES, type DriverTemplate } from '../core/driver-command.js';
 import { ensureTable, openTable } from '../store/table.js';
 import { type Gateway, startGateway } from './gateway.js';
 import { pollOnce } from './sqs-poller.js';
@@ -28,6 +29,7 @@ export interface ControlPlaneOptions {
   readonly sparkProperties?: Readonly<Record<string, string>>;
   /** Environment variables submissions may read through `{{NAME}}` placeholders. */
   readonly placeholders?: string;
+  readonly driverTemplates?: readonly DriverTemplate[];
   /** Run the scheduler on the nudges (tests that check the API alone turn it off). */
   readonly scheduler?: boolean;
   readonly now?: () => number;
@@ -68,6 +70,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     worker: workerConfig(props),
     auth: options.auth,
     placeholder: placeholdersFrom(options.placeholders ?? '', process.env),
+    driverTemplates: options.driverTemplates ?? DEFAULT_DRIVER_TEMPLATES,
     now: options.now ?? Date.now,
     logger: new Logger({ serviceName: 'sparkplane-local', logLevel: 'WARN' }),
   };
@@ -78,7 +81,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
 
   let running = options.scheduler ?? true;
-  const scheduler = schedulerHandler(() => ({ table, sqs, config: deps.master, leaseMs: 10_000 }));
+  const scheduler = schedulerHandler(() => ({
+    table,
+    sqs,
+    config: deps.master,
+    leaseMs: 10_000,
+    auth: deps.auth,
+    driverTemplates: deps.driverTemplates,
+  }));
   const loop = (async () => {
     while (running) {
       try {

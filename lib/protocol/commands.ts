@@ -1,6 +1,7 @@
 // What the master tells a worker (PROTOCOL.md "Commands"): the same objects travel on the
 // push channel and in heartbeat answers.
 
+import { type DriverTemplate, driverCommand } from '../core/driver-command.js';
 import type { Effect } from '../core/lifecycle.js';
 import type {
   Application,
@@ -30,12 +31,10 @@ export interface LaunchDriver {
   readonly memoryMb: number;
   readonly resources: ResourceAddresses;
   readonly supervise: boolean;
-  /** What to run: the driver's description, turned into argv by the worker's template. */
-  readonly appResource: string;
-  readonly mainClass: string;
-  readonly appArgs: readonly string[];
-  readonly sparkProperties: Readonly<Record<string, string>>;
-  readonly environmentVariables: Readonly<Record<string, string>>;
+  /** What to run (lib/core/driver-command.ts), worker placeholders left in. */
+  readonly command: Command;
+  /** A bearer token for the application routes, handed to the driver (auth on only). */
+  readonly token?: string;
 }
 
 export interface KillExecutor {
@@ -59,21 +58,16 @@ function add(map: Map<string, WorkerCommand[]>, workerId: string, command: Worke
 export function launchDriver(
   driver: Driver,
   placed: { cores: number; memoryMb: number; resources: ResourceAddresses },
+  templates?: readonly DriverTemplate[],
 ): LaunchDriver {
-  const { appResource, mainClass, appArgs, sparkProperties, environmentVariables, supervise } =
-    driver.description;
   return {
     type: 'LaunchDriver',
     driverId: driver.id,
     cores: placed.cores,
     memoryMb: placed.memoryMb,
     resources: placed.resources,
-    supervise,
-    appResource,
-    mainClass,
-    appArgs,
-    sparkProperties,
-    environmentVariables,
+    supervise: driver.description.supervise,
+    command: driverCommand(driver.id, driver.description, templates),
   };
 }
 
@@ -97,11 +91,15 @@ export function launchExecutor(
 }
 
 /** The launch commands of a committed plan, per worker; `cluster` is what it was planned on. */
-export function launchCommands(cluster: Cluster, plan: Plan): Map<string, WorkerCommand[]> {
+export function launchCommands(
+  cluster: Cluster,
+  plan: Plan,
+  templates?: readonly DriverTemplate[],
+): Map<string, WorkerCommand[]> {
   const byWorker = new Map<string, WorkerCommand[]>();
   for (const d of plan.drivers) {
     const driver = cluster.drivers[d.driverId];
-    if (driver) add(byWorker, d.workerId, launchDriver(driver, d));
+    if (driver) add(byWorker, d.workerId, launchDriver(driver, d, templates));
   }
   for (const e of plan.executors) {
     const app = cluster.applications[e.appId];

@@ -181,7 +181,11 @@ describe('workers', () => {
     const workerId = String(placed.workerId);
     const missing = await jsonOf(await post(`/v1/workers/${workerId}/heartbeat`, {}));
     expect(missing.launchDrivers).toMatchObject([
-      { type: 'LaunchDriver', driverId: submissionId, mainClass: 'org.example.Main' },
+      {
+        type: 'LaunchDriver',
+        driverId: submissionId,
+        command: { argv: expect.arrayContaining(['--class', 'org.example.Main']) },
+      },
     ]);
     const report = {
       executors: [{ appId: 'app-gone', executorId: 1, state: 'RUNNING' }],

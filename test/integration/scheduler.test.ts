@@ -9,9 +9,11 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../functions/scheduler.js';
+import { AUTH_OFF } from '../../lib/api/auth.js';
 import { nudger } from '../../lib/cloud/nudge.js';
 import { workerQueueName } from '../../lib/cloud/worker-queues.js';
 import { masterConfig } from '../../lib/core/config.js';
+import { DEFAULT_DRIVER_TEMPLATES } from '../../lib/core/driver-command.js';
 import { pollOnce } from '../../lib/local/sqs-poller.js';
 import { loadActiveCluster, putRecords } from '../../lib/store/cluster.js';
 import { PK } from '../../lib/store/layout.js';
@@ -43,7 +45,14 @@ beforeEach(async () => {
 });
 
 const handler = () =>
-  schedulerHandler(() => ({ table, sqs, config: masterConfig(), leaseMs: 30_000 }));
+  schedulerHandler(() => ({
+    table,
+    sqs,
+    config: masterConfig(),
+    leaseMs: 30_000,
+    auth: AUTH_OFF,
+    driverTemplates: DEFAULT_DRIVER_TEMPLATES,
+  }));
 
 async function queued(): Promise<number> {
   const { Attributes } = await sqs.send(
@@ -138,6 +147,8 @@ describe('the scheduler function', () => {
 
   it('a failing pass reports every nudge back instead of throwing', async () => {
     const broken = schedulerHandler(() => ({
+      auth: AUTH_OFF,
+      driverTemplates: DEFAULT_DRIVER_TEMPLATES,
       table: openTable(uniqueName('missing'), localClientConfig()),
       sqs,
       config: masterConfig(),

@@ -1,0 +1,124 @@
+// How a submitted driver is run: its description becomes an argv through the first
+// template that matches it. Spark wraps every driver in DriverWrapper on a JVM; sparkplane
+// runs `spark-submit` from the worker's Spark installation with the driver's own cores
+// (`--master local[N]`), or `node` for JavaScript drivers such as the example application.
+//
+// The control plane fills in what the driver's description says; placeholders that only
+// the worker knows stay in the argv for the worker agent: `{{SPARK_HOME}}` (a path prefix),
+// `{{NODE}}`, `{{MASTER_URL}}`, `{{WORKER_URL}}`, `{{HOSTNAME}}`.
+
+import type { Command, DriverDescription } from './model.js';
+import { PropertyError } from './properties.js';
+
+export interface DriverTemplate {
+  /** Regular expressions the description must match (all given ones). */
+  readonly mainClass?: string;
+  readonly appResource?: string;
+  /**
+   * The command. Whole arguments `{{APP_ARGS}}` and `{{CONF}}` expand to several (the
+   * application's arguments; `--conf key=value` per Spark property); `{{APP_RESOURCE}}`,
+   * `{{MAIN_CLASS}}`, `{{CORES}}`, `{{MEMORY_MB}}`, `{{DRIVER_ID}}` are replaced anywhere.
+   */
+  readonly argv: readonly string[];
+}
+
+const SPARK_SUBMIT = '{{SPARK_HOME}}/bin/spark-submit';
+const LOCAL = ['--master', 'local[{{CORES}}]', '--driver-memory', '{{MEMORY_MB}}m', '{{CONF}}'];
+
+export const DEFAULT_DRIVER_TEMPLATES: readonly DriverTemplate[] = [
+  { appResource: '\\.m?js$', argv: ['{{NODE}}', '{{APP_RESOURCE}}', '{{APP_ARGS}}'] },
+  // Spark's REST example: SparkSubmit is the main class, its arguments are spark-submit's.
+  {
+    mainClass: '^org\\.apache\\.spark\\.deploy\\.SparkSubmit$',
+    argv: [SPARK_SUBMIT, ...LOCAL, '{{APP_ARGS}}'],
+  },
+  {
+    argv: [SPARK_SUBMIT, ...LOCAL, '--class', '{{MAIN_CLASS}}', '{{APP_RESOURCE}}', '{{APP_ARGS}}'],
+  },
+];
+
+/**
+ * Properties that describe the submission, not the driver: the driver runs in local mode
+ * on its worker, so it must not inherit the client's master or cluster deploy mode.
+ */
+const SUBMISSION_ONLY = new Set([
+  'spark.master',
+  'spark.submit.deployMode',
+  'spark.driver.supervise',
+]);
+
+/** Templates from configuration (a JSON array), checked so a bad one fails at start. */
+export function parseDriverTemplates(json: string): DriverTemplate[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (e) {
+    throw new PropertyError(`driver templates are not JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new PropertyError('driver templates must be a non-empty JSON array');
+  }
+  return value.map((t, i) => {
+    const { argv, mainClass, appResource } = (t ?? {}) as Record<string, unknown>;
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
+      throw new PropertyError(`driver template ${i}: argv must be a non-empty array of strings`);
+    }
+    for (const [name, re] of [
+      ['mainClass', mainClass],
+      ['appResource', appResource],
+    ] as const) {
+      if (re === undefined) continue;
+      if (typeof re !== 'string')
+        throw new PropertyError(`driver template ${i}: ${name} must be a string`);
+      try {
+        new RegExp(re);
+      } catch {
+        throw new PropertyError(`driver template ${i}: ${name} is not a regular expression`);
+      }
+    }
+    return {
+      argv: argv as string[],
+      ...(typeof mainClass === 'string' ? { mainClass } : {}),
+      ...(typeof appResource === 'string' ? { appResource } : {}),
+    };
+  });
+}
+
+/** The argv and environment of a driver, from the first template that matches it. */
+export function driverCommand(
+  driverId: string,
+  d: DriverDescription,
+  templates: readonly DriverTemplate[] = DEFAULT_DRIVER_TEMPLATES,
+): Command {
+  const template = templates.find(
+    (t) =>
+      (t.mainClass === undefined || new RegExp(t.mainClass).test(d.mainClass)) &&
+      (t.appResource === undefined || new RegExp(t.appResource).test(d.appResource)),
+  );
+  if (!template) throw new PropertyError(`no driver template matches driver ${driverId}`);
+  const values: Record<string, string> = {
+    APP_RESOURCE: d.appResource,
+    MAIN_CLASS: d.mainClass,
+    CORES: String(d.cores),
+    MEMORY_MB: String(d.memoryMb),
+    DRIVER_ID: driverId,
+  };
+  const conf = Object.entries(d.sparkProperties)
+    .filter(([k]) => !SUBMISSION_ONLY.has(k))
+    .flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
+  const argv = template.argv.flatMap((arg) => {
+    if (arg === '{{APP_ARGS}}') return [...d.appArgs];
+    if (arg === '{{CONF}}') return conf;
+    return [arg.replace(/\{\{(\w+)\}\}/g, (all, name: string) => values[name] ?? all)];
+  });
+  return {
+    argv,
+    env: {
+      ...d.environmentVariables,
+      SPARKPLANE_DRIVER_ID: driverId,
+      SPARKPLANE_DRIVER_CORES: String(d.cores),
+      SPARKPLANE_DRIVER_MEMORY_MB: String(d.memoryMb),
+      SPARKPLANE_SPARK_PROPERTIES: JSON.stringify(d.sparkProperties),
+    },
+  };
+}
