@@ -3,8 +3,10 @@
 // that feeds the nudges to the scheduler function the way Lambda's event source mapping
 // does. The emulators (or LocalStack, or AWS) are given by their endpoints.
 
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { runCleanup } from '../../functions/cleanup.js';
 import { schedulerHandler } from '../../functions/scheduler.js';
 import { type AuthConfig, isLoopback } from '../api/auth.js';
 import { type ApiDeps, placeholdersFrom } from '../api/deps.js';
@@ -32,6 +34,11 @@ export interface ControlPlaneOptions {
   readonly driverTemplates?: readonly DriverTemplate[];
   /** Run the scheduler on the nudges (tests that check the API alone turn it off). */
   readonly scheduler?: boolean;
+  /**
+   * Run cleanup this often, as EventBridge does every minute in AWS; the default is Spark's
+   * check interval, spark.worker.timeout, at most a minute. 0 turns it off.
+   */
+  readonly cleanupEveryMs?: number;
   readonly now?: () => number;
 }
 
@@ -100,13 +107,27 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
   })();
 
+  const cleanupEveryMs =
+    options.cleanupEveryMs ?? Math.min(60, deps.master.workerTimeoutSec) * 1000;
+  const cleanupDeps = { ...deps, config: deps.master, leaseMs: 30_000 };
+  let cleaning: Promise<unknown> = Promise.resolve();
+  const cleanupTimer =
+    cleanupEveryMs > 0
+      ? setInterval(() => {
+          cleaning = runCleanup(cleanupDeps, `local-${randomUUID()}`).catch((error: Error) =>
+            deps.logger.warn('cleanup failed', { error }),
+          );
+        }, cleanupEveryMs)
+      : undefined;
+
   return {
     url: gateway.url,
     deps,
     nudgeQueueUrl,
     async close() {
       running = false;
-      await Promise.all([gateway.close(), loop]);
+      clearInterval(cleanupTimer);
+      await Promise.all([gateway.close(), loop, cleaning]);
     },
   };
 }

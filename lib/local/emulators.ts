@@ -18,6 +18,12 @@ export interface EmulatorOptions {
   /** Keep DynamoDB's data in this directory instead of in memory. */
   readonly dataDir?: string;
   readonly startTimeoutMs?: number;
+  /**
+   * The caller stops the emulators on SIGINT/SIGTERM itself (local mode, which first lets
+   * its workers decommission): no signal hooks here, and the emulators run in their own
+   * process group, so a terminal's Ctrl-C reaches only the caller.
+   */
+  readonly callerHandlesSignals?: boolean;
 }
 
 /** Credentials and region the emulators accept; they check neither. */
@@ -106,13 +112,14 @@ const children = new Set<Child>();
 let exitHookInstalled = false;
 
 /** Children must not outlive this process, however it ends. */
-function installExitHook(): void {
+function installExitHook(signals: boolean): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   const killAll = () => {
     for (const c of children) if (c.running) c.process.kill('SIGKILL');
   };
   process.once('exit', killAll);
+  if (!signals) return;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       killAll();
@@ -147,7 +154,8 @@ function startChild(name: string, command: string, args: string[], options: obje
 
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
   requireJava();
-  installExitHook();
+  installExitHook(!options.callerHandlesSignals);
+  const detached = options.callerHandlesSignals ?? false;
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const [dynamoPort, sqsPort] = await Promise.all([freePort(), freePort()]);
   const dynamoDir = dynamoDbLocalDir();
@@ -167,10 +175,11 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       '-port',
       String(dynamoPort),
     ],
-    { cwd: dynamoDir },
+    { cwd: dynamoDir, detached },
   );
   const sqs = startChild('fauxqs', process.execPath, [fauxqsCli], {
     env: { ...process.env, FAUXQS_PORT: String(sqsPort), FAUXQS_LOGGER: 'false' },
+    detached,
   });
   const dynamodbEndpoint = `http://127.0.0.1:${dynamoPort}`;
   const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;

@@ -26,6 +26,7 @@ export async function startApi(
     tableName: uniqueName('api'),
     auth: options.auth ?? AUTH_OFF,
     scheduler: options.scheduler ?? false,
+    cleanupEveryMs: 0,
     ...(options.sparkProperties ? { sparkProperties: options.sparkProperties } : {}),
     ...(options.placeholders ? { placeholders: options.placeholders } : {}),
   });

@@ -1,0 +1,165 @@
+// `npm start`: the whole control plane on one machine — DynamoDB Local and fauxqs, every
+// route on Spark's REST port behind the local gateway, the scheduler on its nudge queue,
+// cleanup on a timer — and N worker agents as child processes.
+//
+//   npm start -- --workers 2 --cores 4 --memory 4g [--port 6066] [--data-dir DIR]
+//                [--conf spark.deploy.spreadOutApps=false ...] [--auth]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AUTH_OFF, type AuthConfig, jwsAuth, mintToken } from '../api/auth.js';
+import { authFromEnv } from '../api/deps.js';
+import { propertiesFromJavaOptions } from '../core/config.js';
+import { startControlPlane } from './control-plane.js';
+import { LOCAL_AWS, startEmulators } from './emulators.js';
+
+const { values } = parseArgs({
+  options: {
+    workers: { type: 'string', default: '2' },
+    cores: { type: 'string', default: String(availableParallelism()) },
+    memory: { type: 'string', default: '2g' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '6066' },
+    'data-dir': { type: 'string' },
+    conf: { type: 'string', multiple: true, default: [] },
+    auth: { type: 'boolean', default: false },
+  },
+});
+
+const base = resolve(values['data-dir'] ?? '.sparkplane');
+const workers = Number(values.workers);
+const sparkProperties = {
+  ...propertiesFromJavaOptions(process.env.SPARK_MASTER_OPTS ?? ''),
+  ...Object.fromEntries(
+    (values.conf ?? []).map((kv) => {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new Error(`--conf expects key=value, not ${kv}`);
+      return [kv.slice(0, eq), kv.slice(eq + 1)];
+    }),
+  ),
+};
+
+/** With --auth: the keys from the environment, or fresh ones for this run. */
+function auth(): { config: AuthConfig; workerKey?: string } {
+  if (!values.auth) return { config: AUTH_OFF };
+  if (process.env.SPARKPLANE_SUBMISSION_KEY && process.env.SPARKPLANE_WORKER_KEY) {
+    return { config: authFromEnv(process.env), workerKey: process.env.SPARKPLANE_WORKER_KEY };
+  }
+  const submission = randomBytes(32);
+  const worker = randomBytes(32);
+  return { config: jwsAuth(submission, worker), workerKey: worker.toString('base64url') };
+}
+
+mkdirSync(join(base, 'logs'), { recursive: true });
+// --data-dir keeps the table on disk; without it, every start is a fresh cluster.
+const dataDir = values['data-dir'] ? join(base, 'dynamodb') : undefined;
+if (dataDir) mkdirSync(dataDir, { recursive: true });
+const emulators = await startEmulators({
+  callerHandlesSignals: true,
+  ...(dataDir ? { dataDir } : {}),
+});
+const { config: authConfig, workerKey } = auth();
+const cp = await startControlPlane({
+  dynamodbEndpoint: emulators.dynamodbEndpoint,
+  sqsEndpoint: emulators.sqsEndpoint,
+  aws: LOCAL_AWS,
+  host: values.host,
+  port: Number(values.port),
+  auth: authConfig,
+  sparkProperties,
+});
+
+const workerMain = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
+const agents: ChildProcess[] = [];
+const workDirs: string[] = [];
+for (let i = 0; i < workers; i++) {
+  const workDir = join(base, 'work', `worker-${i + 1}`);
+  workDirs.push(workDir);
+  const log = createWriteStream(join(base, 'logs', `worker-${i + 1}.log`), { flags: 'a' });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      workerMain,
+      ...['--master', cp.url, '--host', '127.0.0.1', '--port', String(7078 + i)],
+      ...['--cores', values.cores, '--memory', values.memory, '--work-dir', workDir],
+    ],
+    {
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+        AWS_REGION: LOCAL_AWS.region,
+        AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+        SPARK_WORKER_OPTS: Object.entries(sparkProperties)
+          .filter(([k]) => k.startsWith('spark.worker.'))
+          .map(([k, v]) => `-D${k}=${v}`)
+          .join(' '),
+        ...(workerKey ? { SPARKPLANE_WORKER_KEY: workerKey } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  agents.push(child);
+}
+writeFileSync(join(base, 'local.json'), `${JSON.stringify({ url: cp.url, workDirs }, null, 2)}\n`);
+
+const token =
+  authConfig.mode === 'jws'
+    ? await mintToken(authConfig.keys.submission, {}, 24 * 3600)
+    : undefined;
+
+// Ready when every worker has registered.
+const deadline = Date.now() + 60_000;
+for (;;) {
+  const answer = await fetch(`${cp.url}/json/aliveworkers`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  const { aliveworkers = 0 } = (await answer.json()) as { aliveworkers?: number };
+  if (aliveworkers >= workers) break;
+  if (Date.now() > deadline) {
+    console.error(
+      `only ${aliveworkers} of ${workers} workers registered; see ${join(base, 'logs')}`,
+    );
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+console.log(
+  `sparkplane ready: REST ${cp.url}/v1/submissions (spark://${values.host}:${values.port}) · ` +
+    `/json ${cp.url}/json · ${workers} worker(s), logs in ${join(base, 'logs')}` +
+    (token ? ` · token ${token}` : ''),
+);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('stopping: workers decommission and stop their processes…');
+  await Promise.all(
+    agents.map(
+      (a) =>
+        new Promise<void>((done) => {
+          if (a.exitCode !== null || a.signalCode !== null) return done();
+          const force = setTimeout(() => a.kill('SIGKILL'), 20_000);
+          a.once('exit', () => {
+            clearTimeout(force);
+            done();
+          });
+          a.kill('SIGTERM');
+        }),
+    ),
+  );
+  await cp.close();
+  await emulators.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

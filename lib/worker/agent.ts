@@ -1,0 +1,626 @@
+// The worker agent: what runs in each ECS task (or as a local process). It registers like a
+// Spark worker, heartbeats, and runs the drivers and executors the master assigns it as
+// child processes. Commands arrive on its own SQS queue right after the master commits
+// them; the heartbeat answer carries the whole desired state, so a missed command is
+// corrected within one heartbeat either way (level-triggered).
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  mkdirSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { mintToken } from '../api/auth.js';
+import type { WorkerConfig } from '../core/config.js';
+import type { DriverState, ExecutorState, ResourceAddresses } from '../core/model.js';
+import type {
+  KillDriver,
+  KillExecutor,
+  LaunchDriver,
+  LaunchExecutor,
+  WorkerCommand,
+} from '../protocol/commands.js';
+import {
+  driverArgv,
+  driverEnd,
+  executorArgv,
+  executorEnd,
+  registrationDelaysMs,
+  resourcesFile,
+  staleWorkDirs,
+  superviseDelayMs,
+  type WorkerPlace,
+  workerUrl,
+} from './launch.js';
+
+export interface AgentOptions {
+  readonly workerId: string;
+  readonly place: WorkerPlace;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly resources: ResourceAddresses;
+  readonly workDir: string;
+  readonly config: WorkerConfig;
+  /** Signs this worker's bearer tokens; none when the control plane runs without auth. */
+  readonly workerKey?: Uint8Array;
+  readonly sqs: SQSClient;
+  readonly logger: Logger;
+  readonly random?: () => number;
+}
+
+interface Run {
+  readonly kind: 'executor' | 'driver';
+  readonly key: string;
+  readonly dir: string;
+  state: ExecutorState | DriverState;
+  child?: ChildProcess;
+  killRequested: boolean;
+  killTimer?: NodeJS.Timeout;
+  restartTimer?: NodeJS.Timeout;
+  /** The report the master has not acknowledged yet (the latest state change). */
+  pending?: { path: string; body: Record<string, unknown> };
+  final: boolean;
+  appId?: string;
+  executorId?: number;
+  driverId?: string;
+}
+
+/** Process-group kill: spark-submit forks a JVM that must go with it. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, name), fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The agent keeps secrets of its own out of what it starts. */
+const PRIVATE_ENV = ['SPARKPLANE_WORKER_KEY', 'SPARKPLANE_WORKER_TOKEN'];
+
+function childEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const name of PRIVATE_ENV) delete env[name];
+  return env;
+}
+
+const TOMBSTONES = 10_000;
+
+export class WorkerAgent {
+  private readonly runs = new Map<string, Run>();
+  /** Ids that ended here: executor and driver ids are never reused, so never relaunched. */
+  private readonly ended = new Set<string>();
+  private readonly scratch = new Map<string, string>();
+  private token?: { value: string; renewAtMs: number };
+  private heartbeatMs = 15_000;
+  private registered = false;
+  private stopping = false;
+  private queueUrl?: string;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly abort = new AbortController();
+  private polling?: Promise<void>;
+
+  constructor(private readonly o: AgentOptions) {}
+
+  get id(): string {
+    return this.o.workerId;
+  }
+
+  // ---- the master ----------------------------------------------------------------------
+
+  private async authorization(): Promise<Record<string, string>> {
+    if (!this.o.workerKey) return {};
+    if (!this.token || Date.now() > this.token.renewAtMs) {
+      const value = await mintToken(this.o.workerKey, { sub: this.o.workerId }, 3600);
+      this.token = { value, renewAtMs: Date.now() + 3000 * 1000 };
+    }
+    return { authorization: `Bearer ${this.token.value}` };
+  }
+
+  private async call(path: string, body: unknown): Promise<Response> {
+    return fetch(`${this.o.place.masterUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await this.authorization()) },
+      body: JSON.stringify(body ?? {}),
+      signal: AbortSignal.timeout(10_000),
+    });
+  }
+
+  /** RegisterWorker with Spark's back-off; exits the process when the master refuses. */
+  async register(): Promise<void> {
+    const f = 0.5 + (this.o.random ?? Math.random)();
+    const delays = registrationDelaysMs(
+      this.o.config.initialRegistrationRetries,
+      this.o.config.maxRegistrationRetries,
+      f,
+    );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await this.call('/v1/workers', {
+          workerId: this.o.workerId,
+          host: this.o.place.host,
+          port: this.o.place.port,
+          cores: this.o.cores,
+          memoryMb: this.o.memoryMb,
+          resources: this.o.resources,
+          webUiUrl: `http://${this.o.place.host}:${this.o.place.port}`,
+        });
+        const body = (await r.json()) as Record<string, unknown>;
+        if (r.status === 409) throw new RegistrationRefused(String(body.message));
+        if (!r.ok) throw new Error(`${r.status} ${JSON.stringify(body)}`);
+        this.heartbeatMs = Number(body.heartbeatIntervalMs);
+        this.queueUrl = (body.commands as { queueUrl?: string } | undefined)?.queueUrl;
+        this.registered = true;
+        this.o.logger.info('registered', { workerId: this.id, duplicate: body.duplicate });
+        return;
+      } catch (e) {
+        if (e instanceof RegistrationRefused) throw e;
+        const delay = delays[attempt];
+        if (delay === undefined || this.stopping) {
+          throw new Error(
+            `registration failed after ${attempt + 1} attempts: ${(e as Error).message}`,
+          );
+        }
+        this.o.logger.warn('registration failed; retrying', { error: (e as Error).message, delay });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  /** Heartbeat with what runs here; act on the desired state in the answer. */
+  async heartbeat(): Promise<void> {
+    const executors: { appId: string; executorId: number; state: string }[] = [];
+    const drivers: { driverId: string; state: string }[] = [];
+    for (const run of this.runs.values()) {
+      if (run.kind === 'executor') {
+        executors.push({
+          appId: run.appId ?? '',
+          executorId: run.executorId ?? 0,
+          state: run.state,
+        });
+      } else {
+        drivers.push({ driverId: run.driverId ?? '', state: run.state });
+      }
+    }
+    const r = await this.call(`/v1/workers/${encodeURIComponent(this.id)}/heartbeat`, {
+      executors,
+      drivers,
+    });
+    if (!r.ok) throw new Error(`heartbeat: ${r.status} ${await r.text()}`);
+    const answer = (await r.json()) as {
+      reconnect: boolean;
+      launchExecutors?: LaunchExecutor[];
+      launchDrivers?: LaunchDriver[];
+      killExecutors?: KillExecutor[];
+      killDrivers?: KillDriver[];
+    };
+    if (answer.reconnect) {
+      // Spark's ReconnectWorker: the master lost this worker (it was declared DEAD).
+      this.o.logger.warn('the master asks this worker to register again');
+      this.registered = false;
+      await this.register();
+      return;
+    }
+    for (const c of [
+      ...(answer.killExecutors ?? []),
+      ...(answer.killDrivers ?? []),
+      ...(answer.launchExecutors ?? []),
+      ...(answer.launchDrivers ?? []),
+    ]) {
+      this.handle(c);
+    }
+    await this.flushReports();
+  }
+
+  private async flushReports(): Promise<void> {
+    await Promise.all(
+      [...this.runs.values()]
+        .filter((run) => run.pending)
+        .map(async (run) => {
+          const pending = run.pending;
+          if (!pending) return;
+          try {
+            const r = await this.call(pending.path, pending.body);
+            if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+            if (run.pending === pending) run.pending = undefined;
+            if (run.final && !run.pending) this.forget(run);
+          } catch (e) {
+            this.o.logger.warn('state report not delivered; retrying', {
+              run: run.key,
+              error: (e as Error).message,
+            });
+          }
+        }),
+    );
+  }
+
+  private forget(run: Run): void {
+    this.runs.delete(run.key);
+    this.ended.add(run.key);
+    if (this.ended.size > TOMBSTONES) {
+      const oldest = this.ended.values().next().value;
+      if (oldest !== undefined) this.ended.delete(oldest);
+    }
+    if (run.appId && ![...this.runs.values()].some((r) => r.appId === run.appId)) {
+      const dir = this.scratch.get(run.appId);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      this.scratch.delete(run.appId);
+    }
+  }
+
+  private reportLater(run: Run, path: string, body: Record<string, unknown>): void {
+    run.pending = { path, body };
+    void this.flushReports();
+  }
+
+  // ---- commands ------------------------------------------------------------------------
+
+  handle(c: WorkerCommand): void {
+    if (c.type === 'LaunchExecutor') this.launchExecutor(c);
+    else if (c.type === 'LaunchDriver') this.launchDriver(c);
+    else if (c.type === 'KillExecutor') this.kill(`executor ${c.appId}/${c.executorId}`);
+    else this.kill(`driver ${c.driverId}`);
+  }
+
+  private fresh(key: string): boolean {
+    // Spec §h: a decommissioned worker launches nothing more.
+    return !this.stopping && !this.runs.has(key) && !this.ended.has(key);
+  }
+
+  /** A stdout/stderr pair in `dir`, appended to as Spark does, with a header on stderr. */
+  private logFiles(dir: string, header: string): { out: number; err: number } {
+    mkdirSync(dir, { recursive: true });
+    const out = openSync(join(dir, 'stdout'), 'a');
+    const err = openSync(join(dir, 'stderr'), 'a');
+    writeFileSync(err, `${header}\n${'='.repeat(40)}\n\n`);
+    return { out, err };
+  }
+
+  private launchExecutor(c: LaunchExecutor): void {
+    const key = `executor ${c.appId}/${c.executorId}`;
+    if (!this.fresh(key)) return;
+    const run: Run = {
+      kind: 'executor',
+      key,
+      dir: join(this.o.workDir, c.appId, String(c.executorId)),
+      state: 'LAUNCHING',
+      killRequested: false,
+      final: false,
+      appId: c.appId,
+      executorId: c.executorId,
+    };
+    this.runs.set(key, run);
+    const path = `/v1/workers/${encodeURIComponent(this.id)}/executors/${encodeURIComponent(c.appId)}/${c.executorId}/state`;
+    try {
+      const argv = executorArgv(c.command.argv, {
+        executorId: c.executorId,
+        appId: c.appId,
+        cores: c.cores,
+        resourceProfileId: c.resourceProfileId,
+        place: this.o.place,
+      });
+      mkdirSync(run.dir, { recursive: true });
+      if (Object.keys(c.resources).length > 0) {
+        const file = join(run.dir, `resource-executor-${randomUUID()}.json`);
+        writeFileSync(file, resourcesFile('spark.executor', c.resources));
+        argv.push('--resourcesFile', file);
+      }
+      const { out, err } = this.logFiles(run.dir, `Spark Executor Command: "${argv.join('" "')}"`);
+      const child = spawn(argv[0] as string, argv.slice(1), {
+        cwd: run.dir,
+        env: childEnv({
+          ...c.command.env,
+          SPARK_EXECUTOR_DIRS: this.scratchDir(c.appId),
+          SPARK_LAUNCH_WITH_SCALA: '0',
+        }),
+        stdio: ['ignore', out, err],
+        detached: true,
+      });
+      closeSync(out);
+      closeSync(err);
+      run.child = child;
+      child.once('spawn', () => {
+        if (run.final) return;
+        run.state = 'RUNNING';
+        this.reportLater(run, path, { state: 'RUNNING' });
+      });
+      child.once('error', (e) =>
+        this.finish(run, path, {
+          state: 'FAILED',
+          message: `Failed to launch executor: ${e.message}`,
+        }),
+      );
+      child.once('exit', (code, signal) => {
+        const end = executorEnd({ code, signal, killed: run.killRequested }, osConstants.signals);
+        this.finish(run, path, end);
+      });
+    } catch (e) {
+      this.finish(run, path, {
+        state: 'FAILED',
+        message: `Failed to launch executor: ${(e as Error).message}`,
+      });
+    }
+  }
+
+  private scratchDir(appId: string): string {
+    let dir = this.scratch.get(appId);
+    if (!dir) {
+      dir = join(
+        tmpdir(),
+        `sparkplane-${this.id.replace(/[^\w.-]/g, '_')}`,
+        `executor-${randomUUID()}`,
+      );
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      this.scratch.set(appId, dir);
+    }
+    return dir;
+  }
+
+  private finish(
+    run: Run,
+    path: string,
+    body: { state: ExecutorState | DriverState } & Record<string, unknown>,
+  ): void {
+    if (run.final) return;
+    run.final = true;
+    run.state = body.state;
+    run.child = undefined;
+    if (run.killTimer) clearTimeout(run.killTimer);
+    this.o.logger.info('ended', { run: run.key, ...body });
+    this.reportLater(run, path, body);
+  }
+
+  private launchDriver(c: LaunchDriver): void {
+    const key = `driver ${c.driverId}`;
+    if (!this.fresh(key)) return;
+    const run: Run = {
+      kind: 'driver',
+      key,
+      dir: join(this.o.workDir, c.driverId),
+      state: 'RUNNING',
+      killRequested: false,
+      final: false,
+      driverId: c.driverId,
+    };
+    this.runs.set(key, run);
+    const path = `/v1/workers/${encodeURIComponent(this.id)}/drivers/${encodeURIComponent(c.driverId)}/state`;
+    const resolved = driverArgv(c.command.argv, this.o.place, onPath);
+    if (!resolved.ok) {
+      this.logFiles(run.dir, `Launch Command: (none): ${resolved.message}`);
+      this.finish(run, path, { state: 'ERROR', exception: resolved.message });
+      return;
+    }
+    const env: Record<string, string> = {
+      ...c.command.env,
+      SPARKPLANE_MASTER_URL: this.o.place.masterUrl,
+      SPARKPLANE_HOST: this.o.place.host,
+      SPARKPLANE_WORKER_URL: workerUrl(this.o.place),
+      ...(c.token ? { SPARKPLANE_TOKEN: c.token } : {}),
+    };
+    if (Object.keys(c.resources).length > 0) {
+      mkdirSync(run.dir, { recursive: true });
+      const file = join(run.dir, `resource-driver-${randomUUID()}.json`);
+      writeFileSync(file, resourcesFile('spark.driver', c.resources));
+      env.SPARK_DRIVER_RESOURCES_FILE = file;
+    }
+    let delay: number | undefined;
+    const start = () => {
+      run.restartTimer = undefined;
+      if (run.killRequested) {
+        this.finish(run, path, { state: 'KILLED' });
+        return;
+      }
+      const { out, err } = this.logFiles(run.dir, `Launch Command: "${resolved.argv.join('" "')}"`);
+      const started = Date.now();
+      let child: ChildProcess;
+      try {
+        child = spawn(resolved.argv[0] as string, resolved.argv.slice(1), {
+          cwd: run.dir,
+          env: childEnv(env),
+          stdio: ['ignore', out, err],
+          detached: true,
+        });
+      } finally {
+        closeSync(out);
+        closeSync(err);
+      }
+      run.child = child;
+      child.once('error', (e) =>
+        this.finish(run, path, {
+          state: 'ERROR',
+          exception: `Failed to launch the driver: ${e.message}`,
+        }),
+      );
+      child.once('exit', (code) => {
+        if (run.final) return;
+        run.child = undefined;
+        if (run.killTimer) clearTimeout(run.killTimer);
+        // Spec §f: a supervised driver that failed on its own starts again, with back-off.
+        if (c.supervise && code !== 0 && !run.killRequested && !this.stopping) {
+          delay = superviseDelayMs(delay, Date.now() - started);
+          this.o.logger.info('supervised driver failed; restarting', { run: run.key, code, delay });
+          run.restartTimer = setTimeout(start, delay);
+          return;
+        }
+        this.finish(run, path, { state: driverEnd({ code, killed: run.killRequested }) });
+      });
+    };
+    start();
+  }
+
+  /** SIGTERM to the process group, SIGKILL after the grace period. */
+  private kill(key: string): void {
+    const run = this.runs.get(key);
+    if (!run || run.final || run.killRequested) return;
+    run.killRequested = true;
+    if (run.restartTimer) {
+      clearTimeout(run.restartTimer);
+      run.restartTimer = undefined;
+      const path = `/v1/workers/${encodeURIComponent(this.id)}/drivers/${encodeURIComponent(run.driverId ?? '')}/state`;
+      this.finish(run, path, { state: 'KILLED' });
+      return;
+    }
+    const child = run.child;
+    if (!child) return;
+    signalGroup(child, 'SIGTERM');
+    run.killTimer = setTimeout(
+      () => signalGroup(child, 'SIGKILL'),
+      this.o.config.driverTerminateTimeoutMs,
+    );
+  }
+
+  // ---- loops ---------------------------------------------------------------------------
+
+  /** Registers, then heartbeats, listens to its queue and cleans its work directory. */
+  async start(): Promise<void> {
+    mkdirSync(this.o.workDir, { recursive: true });
+    await this.register();
+    const beat = async () => {
+      if (this.stopping) return;
+      try {
+        if (!this.registered) await this.register();
+        await this.heartbeat();
+      } catch (e) {
+        this.o.logger.warn('heartbeat failed', { error: (e as Error).message });
+      }
+      if (!this.stopping) this.timers.push(setTimeout(beat, this.heartbeatMs));
+    };
+    void beat();
+    this.polling = this.listen();
+    if (this.o.config.cleanupEnabled) {
+      const every = this.o.config.cleanupIntervalSec * 1000;
+      this.timers.push(setInterval(() => void this.cleanWorkDir(), every));
+    }
+  }
+
+  /** The push channel: commands arrive here right after the master committed them. */
+  private async listen(): Promise<void> {
+    while (!this.stopping) {
+      const queueUrl = this.queueUrl;
+      if (!queueUrl) {
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      try {
+        const { Messages = [] } = await this.o.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            WaitTimeSeconds: 20,
+            MaxNumberOfMessages: 10,
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        for (const m of Messages) {
+          try {
+            this.handle(JSON.parse(m.Body ?? '') as WorkerCommand);
+          } catch (e) {
+            this.o.logger.warn('unreadable command', { error: (e as Error).message });
+          }
+        }
+        if (Messages.length > 0) {
+          await this.o.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+            }),
+          );
+        }
+      } catch (e) {
+        if (this.stopping) return;
+        this.o.logger.warn('command queue unreachable; the heartbeat carries the commands', {
+          error: (e as Error).message,
+        });
+        await new Promise((r) => setTimeout(r, 5000));
+      }
+    }
+  }
+
+  async cleanWorkDir(): Promise<void> {
+    const active = new Set<string>();
+    for (const run of this.runs.values()) active.add(run.appId ?? run.driverId ?? '');
+    const newest = async (path: string): Promise<number> => {
+      const s = await stat(path);
+      if (!s.isDirectory()) return s.mtimeMs;
+      const entries = await readdir(path);
+      const times = await Promise.all(entries.map((e) => newest(join(path, e))));
+      return Math.max(s.mtimeMs, ...times);
+    };
+    try {
+      const names = await readdir(this.o.workDir);
+      const dirs = await Promise.all(
+        names.map(async (name) => ({ name, newestMs: await newest(join(this.o.workDir, name)) })),
+      );
+      const ttl = this.o.config.cleanupAppDataTtlSec * 1000;
+      for (const name of staleWorkDirs(dirs, active, Date.now(), ttl)) {
+        rmSync(join(this.o.workDir, name), { recursive: true, force: true });
+      }
+    } catch (e) {
+      this.o.logger.warn('work dir cleanup failed', { error: (e as Error).message });
+    }
+  }
+
+  /**
+   * How ECS stops a task: decommission (the master places nothing more here), stop every
+   * process, report how they ended, and return.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.abort.abort();
+    if (this.registered) {
+      await this.call(`/v1/workers/${encodeURIComponent(this.id)}/decommission`, {}).catch(
+        (e: Error) => this.o.logger.warn('decommission not delivered', { error: e.message }),
+      );
+    }
+    const running = [...this.runs.values()].filter((r) => !r.final);
+    const exited = running.map(
+      (run) =>
+        new Promise<void>((resolve) => {
+          if (!run.child) return resolve();
+          run.child.once('exit', () => resolve());
+        }),
+    );
+    for (const run of running) this.kill(run.key);
+    await Promise.all(exited);
+    for (
+      let attempt = 0;
+      attempt < 5 && [...this.runs.values()].some((r) => r.pending);
+      attempt++
+    ) {
+      await this.flushReports();
+      if ([...this.runs.values()].some((r) => r.pending))
+        await new Promise((r) => setTimeout(r, 500));
+    }
+    await this.polling?.catch(() => undefined);
+  }
+}
+
+export class RegistrationRefused extends Error {
+  override readonly name = 'RegistrationRefused';
+}
