@@ -1,14 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
+// Quiet logs: the functions log at INFO in AWS; the SDK warns about Node 20 on every client.
+const env = {
+  POWERTOOLS_LOG_LEVEL: 'WARN',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
 export default defineConfig({
   test: {
-    // Quiet logs: the functions log at INFO in AWS; the SDK warns about Node 20 every run.
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          env,
         },
       },
       {
@@ -18,6 +23,17 @@ export default defineConfig({
           globalSetup: ['test/integration/emulators.setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          env,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/integration/emulators.setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          env,
         },
       },
     ],

@@ -335,9 +335,11 @@ async function main() {
   const driverUrl = `http://${host}:${port}`;
   log(`Driver listening on ${driverUrl}`);
 
-  // Register the application.
+  // Register the application. With the test hook the executor command cannot start: Spark
+  // counts a launch that fails toward spark.deploy.maxExecutorRetries, while a process that
+  // starts reports RUNNING first, which resets the count.
   const argv = [
-    process.execPath,
+    config.failExecutors ? '/nonexistent/sparkplane-executor' : process.execPath,
     fileURLToPath(new URL('./executor.mjs', import.meta.url)),
     '--driver-url',
     driverUrl,
@@ -347,7 +349,6 @@ async function main() {
     '{{CORES}}',
     '--app-id',
     '{{APP_ID}}',
-    ...(config.failExecutors ? ['--fail'] : []),
   ];
   const registration = {
     name: config.name,
@@ -366,7 +367,7 @@ async function main() {
   appId = registered.json.appId;
   startedAt = Date.now();
   log(`Registered application ${appId} (${config.name}) with ${config.masterUrl}`);
-  if (config.failExecutors) log('sparkplane.example.failExecutors=true: executors will exit 1');
+  if (config.failExecutors) log('sparkplane.example.failExecutors=true: executors cannot start');
 
   // Watch it: the master ends it (FAILED after too many executor failures, KILLED from
   // the UI) without telling the driver otherwise.

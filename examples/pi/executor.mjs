@@ -1,11 +1,11 @@
 // Spark Pi without Spark: the executor. The worker agent starts it with the argv the
 // driver registered, placeholders replaced:
-//   node executor.mjs --driver-url URL --executor-id N --cores C --app-id A [--fail]
+//   node executor.mjs --driver-url URL --executor-id N --cores C --app-id A
 // It asks the driver for slices (GET /task), counts how many of the slice's points fall
 // in the unit circle and posts the count (POST /result). Like a Spark executor it runs
 // until the master kills it when the application ends; it exits 0 on its own only once the
-// driver has said there is nothing left (204) and then gone away, 1 at once with --fail (a
-// test hook), or when the driver has been unreachable for 10 s mid-work. Node 20 only.
+// driver has said there is nothing left (204) and then gone away, 1 when the driver has
+// been unreachable for 10 s mid-work. Node 20 built-ins only.
 
 const UNREACHABLE_MS = 10_000;
 const RETRY_MS = 500;
@@ -14,7 +14,7 @@ const log = (line) => process.stdout.write(`${line}\n`);
 const warn = (line) => process.stderr.write(`${line}\n`);
 
 function parseArgs(argv) {
-  const args = { fail: false };
+  const args = {};
   const names = {
     '--driver-url': 'driverUrl',
     '--executor-id': 'executorId',
@@ -23,8 +23,7 @@ function parseArgs(argv) {
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === '--fail') args.fail = true;
-    else if (flag in names && argv[i + 1] !== undefined) args[names[flag]] = argv[++i];
+    if (flag in names && argv[i + 1] !== undefined) args[names[flag]] = argv[++i];
     else throw new Error(`unexpected argument ${flag}`);
   }
   for (const [flag, name] of Object.entries(names)) {
@@ -82,10 +81,6 @@ async function reach(what, request) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const me = `Executor ${args.executorId} of ${args.appId}`;
-  if (args.fail) {
-    warn(`${me}: --fail given (sparkplane.example.failExecutors=true): exiting 1`);
-    process.exit(1);
-  }
   log(`${me} started with ${args.cores} core(s); driver ${args.driverUrl}`);
   const taskUrl = `${args.driverUrl}/task?executor=${encodeURIComponent(args.executorId)}`;
   let done = 0;

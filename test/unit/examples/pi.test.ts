@@ -216,7 +216,7 @@ describe('examples/pi', () => {
     expect(master.seen.every((s) => s.authorization === `Bearer ${TOKEN}`)).toBe(true);
   }, 30_000);
 
-  it('with failExecutors, executors exit 1 and the driver ends when the app FAILED', async () => {
+  it('with failExecutors, the executor command cannot start and the driver ends when the app FAILED', async () => {
     const master = await fakeMaster();
     const driver = start(
       [process.execPath, driverPath, '4', '1000'],
@@ -228,16 +228,8 @@ describe('examples/pi', () => {
     const registration = await master.registered;
     expect(registration.name).toBe('Spark Pi (sparkplane example)');
     expect(registration.executor).toEqual({ cores: 1, memoryMb: 512 });
-    expect(registration.command.argv).toContain('--fail');
-
-    const executors = ['0', '1'].map((id) =>
-      start(launchArgv(registration.command.argv, id, 1), process.env),
-    );
-    for (const e of executors) {
-      const exited = await e.exited;
-      expect(exited.code).toBe(1);
-      expect(exited.stdout).toBe('');
-    }
+    // A launch that fails counts toward maxExecutorRetries (a started process reports RUNNING).
+    expect(registration.command.argv[0]).toBe('/nonexistent/sparkplane-executor');
     // As the master does once maxExecutorRetries executors failed in a row.
     master.state = 'FAILED';
     const done = await driver.exited;
