@@ -46,6 +46,7 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
     const retryAll = {
       batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
     };
+    const started = performance.now();
     try {
       const { table, sqs, config, leaseMs, auth, driverTemplates } = deps();
       const outcome = await runSchedulingPass(table, config, {
@@ -84,6 +85,7 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
         nudges: event.Records.length,
         placed,
         attempts: outcome.attempts,
+        durationMs: Math.round(performance.now() - started),
       });
       return outcome.settled ? { batchItemFailures: [] } : retryAll;
     } catch (error) {

@@ -45,6 +45,7 @@ export async function deleteWorkerQueue(sqs: SQSClient, workerId: string): Promi
       new GetQueueUrlCommand({ QueueName: workerQueueName(workerId) }),
     );
     await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    queueUrls.delete(workerId);
   } catch (e) {
     if (!(e instanceof QueueDoesNotExist)) throw e;
   }
@@ -56,6 +57,19 @@ export interface PushOutcome {
   readonly unreached: readonly string[];
 }
 
+/** Queue URLs by worker: a Lambda container pushes to the same workers pass after pass. */
+const queueUrls = new Map<string, string>();
+
+async function queueUrl(sqs: SQSClient, workerId: string): Promise<string | undefined> {
+  const known = queueUrls.get(workerId);
+  if (known) return known;
+  const { QueueUrl } = await sqs.send(
+    new GetQueueUrlCommand({ QueueName: workerQueueName(workerId) }),
+  );
+  if (QueueUrl) queueUrls.set(workerId, QueueUrl);
+  return QueueUrl;
+}
+
 export async function pushCommands(
   sqs: SQSClient,
   byWorker: ReadonlyMap<string, readonly WorkerCommand[]>,
@@ -65,9 +79,7 @@ export async function pushCommands(
   await Promise.all(
     [...byWorker].map(async ([workerId, commands]) => {
       try {
-        const { QueueUrl } = await sqs.send(
-          new GetQueueUrlCommand({ QueueName: workerQueueName(workerId) }),
-        );
+        const QueueUrl = await queueUrl(sqs, workerId);
         for (let i = 0; i < commands.length; i += SQS_BATCH) {
           const batch = commands.slice(i, i + SQS_BATCH);
           const { Failed = [] } = await sqs.send(
@@ -80,6 +92,8 @@ export async function pushCommands(
           if (Failed.length > 0) unreached.push(workerId);
         }
       } catch {
+        // The queue may be gone with its worker: look it up again next time.
+        queueUrls.delete(workerId);
         unreached.push(workerId);
       }
     }),

@@ -16,7 +16,7 @@ import { masterConfig, workerConfig } from '../core/config.js';
 import { DEFAULT_DRIVER_TEMPLATES, type DriverTemplate } from '../core/driver-command.js';
 import { ensureTable, openTable } from '../store/table.js';
 import { type Gateway, startGateway } from './gateway.js';
-import { pollOnce } from './sqs-poller.js';
+import { pollNudges } from './sqs-poller.js';
 
 export interface ControlPlaneOptions {
   readonly dynamodbEndpoint: string;
@@ -96,16 +96,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     auth: deps.auth,
     driverTemplates: deps.driverTemplates,
   }));
-  const loop = (async () => {
-    while (running) {
-      try {
-        await pollOnce(sqs, nudgeQueueUrl, scheduler, 1);
-      } catch (error) {
-        deps.logger.warn('nudge poll failed', { error: error as Error });
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  })();
+  const loop = pollNudges(
+    sqs,
+    nudgeQueueUrl,
+    scheduler,
+    () => running,
+    (error) => deps.logger.warn('nudge poll failed', { error }),
+  );
 
   const cleanupEveryMs =
     options.cleanupEveryMs ?? Math.min(60, deps.master.workerTimeoutSec) * 1000;

@@ -4,18 +4,17 @@
 //
 //   npm start -- --workers 2 --cores 4 --memory 4g [--port 6066] [--data-dir DIR]
 //                [--conf spark.deploy.spreadOutApps=false ...] [--auth]
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AUTH_OFF, type AuthConfig, jwsAuth, mintToken } from '../api/auth.js';
 import { authFromEnv } from '../api/deps.js';
 import { propertiesFromJavaOptions } from '../core/config.js';
 import { startControlPlane } from './control-plane.js';
 import { LOCAL_AWS, startEmulators } from './emulators.js';
+import { startLocalWorkers } from './workers.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,42 +72,22 @@ const cp = await startControlPlane({
   sparkProperties,
 });
 
-const workerMain = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
-const agents: ChildProcess[] = [];
-const workDirs: string[] = [];
-for (let i = 0; i < workers; i++) {
-  const workDir = join(base, 'work', `worker-${i + 1}`);
-  workDirs.push(workDir);
-  const log = createWriteStream(join(base, 'logs', `worker-${i + 1}.log`), { flags: 'a' });
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      workerMain,
-      ...['--master', cp.url, '--host', '127.0.0.1', '--port', String(7078 + i)],
-      ...['--cores', values.cores, '--memory', values.memory, '--work-dir', workDir],
-    ],
-    {
-      env: {
-        ...process.env,
-        AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-        AWS_REGION: LOCAL_AWS.region,
-        AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-        SPARK_WORKER_OPTS: Object.entries(sparkProperties)
-          .filter(([k]) => k.startsWith('spark.worker.'))
-          .map(([k, v]) => `-D${k}=${v}`)
-          .join(' '),
-        ...(workerKey ? { SPARKPLANE_WORKER_KEY: workerKey } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  agents.push(child);
-}
+const agents = startLocalWorkers({
+  masterUrl: cp.url,
+  sqsEndpoint: emulators.sqsEndpoint,
+  count: workers,
+  cores: Number(values.cores),
+  memory: values.memory,
+  workDirs: join(base, 'work'),
+  firstPort: 7078,
+  logDir: join(base, 'logs'),
+  sparkWorkerOpts: Object.entries(sparkProperties)
+    .filter(([k]) => k.startsWith('spark.worker.'))
+    .map(([k, v]) => `-D${k}=${v}`)
+    .join(' '),
+  ...(workerKey ? { workerKey } : {}),
+});
+const { workDirs } = agents;
 writeFileSync(join(base, 'local.json'), `${JSON.stringify({ url: cp.url, workDirs }, null, 2)}\n`);
 
 const token =
@@ -143,20 +122,7 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log('stopping: workers decommission and stop their processes…');
-  await Promise.all(
-    agents.map(
-      (a) =>
-        new Promise<void>((done) => {
-          if (a.exitCode !== null || a.signalCode !== null) return done();
-          const force = setTimeout(() => a.kill('SIGKILL'), 20_000);
-          a.once('exit', () => {
-            clearTimeout(force);
-            done();
-          });
-          a.kill('SIGTERM');
-        }),
-    ),
-  );
+  await agents.stop();
   await cp.close();
   await emulators.stop();
   process.exit(0);

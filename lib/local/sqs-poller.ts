@@ -30,6 +30,42 @@ function toEvent(messages: Message[], queueArn: string): SQSEvent {
   };
 }
 
+async function remove(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+  if (messages.length === 0) return;
+  await sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+    }),
+  );
+}
+
+/** Invokes the handler and deletes what it did not report as failed; true if none failed. */
+async function invoke(sqs: SQSClient, queueUrl: string, handler: SqsHandler, messages: Message[]) {
+  const response = await handler(toEvent(messages, `local:${queueUrl}`), {
+    awsRequestId: randomUUID(),
+  });
+  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  await remove(
+    sqs,
+    queueUrl,
+    messages.filter((m) => !failed.has(m.MessageId ?? '')),
+  );
+  return failed.size === 0;
+}
+
+const receive = async (sqs: SQSClient, queueUrl: string, waitSeconds: number) =>
+  (
+    await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    )
+  ).Messages ?? [];
+
 /** One receive-invoke-delete round; returns how many messages the handler saw. */
 export async function pollOnce(
   sqs: SQSClient,
@@ -37,27 +73,42 @@ export async function pollOnce(
   handler: SqsHandler,
   waitSeconds = 0,
 ): Promise<number> {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: waitSeconds,
-      MessageSystemAttributeNames: ['All'],
-    }),
-  );
-  if (Messages.length === 0) return 0;
-  const response = await handler(toEvent(Messages, `local:${queueUrl}`), {
-    awsRequestId: randomUUID(),
-  });
-  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-  const done = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
-  if (done.length > 0) {
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-      }),
-    );
+  const messages = await receive(sqs, queueUrl, waitSeconds);
+  if (messages.length > 0) await invoke(sqs, queueUrl, handler, messages);
+  return messages.length;
+}
+
+/**
+ * Feeds the scheduler's nudges to its handler until `running()` turns false. Lambda's event
+ * source mapping hands a FIFO group's waiting messages over ten at a time, so a burst of
+ * nudges makes one pass; fauxqs hands out one per receive. A nudge is sent after its change
+ * is stored, so one sent before a successful pass began is served by that pass: it is
+ * deleted without another one, which gives the same coalescing.
+ */
+export async function pollNudges(
+  sqs: SQSClient,
+  queueUrl: string,
+  handler: SqsHandler,
+  running: () => boolean,
+  onError: (error: Error) => void,
+): Promise<void> {
+  let servedBefore = 0;
+  while (running()) {
+    try {
+      const messages = await receive(sqs, queueUrl, 1);
+      const sent = (m: Message) => Number(m.Attributes?.SentTimestamp ?? Number.POSITIVE_INFINITY);
+      await remove(
+        sqs,
+        queueUrl,
+        messages.filter((m) => sent(m) < servedBefore),
+      );
+      const fresh = messages.filter((m) => sent(m) >= servedBefore);
+      if (fresh.length === 0) continue;
+      const invokedAt = Date.now();
+      if (await invoke(sqs, queueUrl, handler, fresh)) servedBefore = invokedAt;
+    } catch (error) {
+      onError(error as Error);
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
-  return Messages.length;
 }

@@ -168,7 +168,6 @@ export class WorkerAgent {
           cores: this.o.cores,
           memoryMb: this.o.memoryMb,
           resources: this.o.resources,
-          webUiUrl: `http://${this.o.place.host}:${this.o.place.port}`,
         });
         const body = (await r.json()) as Record<string, unknown>;
         if (r.status === 409) throw new RegistrationRefused(String(body.message));

@@ -1,6 +1,6 @@
 // A local cluster for the end-to-end tests: the control plane (gateway, scheduler, cleanup)
 // on the emulators of the global setup, and worker agents as real child processes.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,18 +9,18 @@ import { inject } from 'vitest';
 import { AUTH_OFF } from '../../lib/api/auth.js';
 import { type ControlPlane, startControlPlane } from '../../lib/local/control-plane.js';
 import { LOCAL_AWS } from '../../lib/local/emulators.js';
+import { startLocalWorkers } from '../../lib/local/workers.js';
 import { uniqueName } from '../integration/aws.js';
 
 export const fixture = (name: string) =>
   fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 export const example = fileURLToPath(new URL('../../examples/pi/driver.mjs', import.meta.url));
-const workerMain = fileURLToPath(new URL('../../lib/worker/main.ts', import.meta.url));
 
 export interface Cluster {
   readonly cp: ControlPlane;
   readonly url: string;
-  readonly workers: ChildProcess[];
-  readonly workDirs: string[];
+  readonly workers: readonly ChildProcess[];
+  readonly workDirs: readonly string[];
   get(path: string): Promise<Record<string, unknown>>;
   post(path: string, body?: unknown, method?: string): Promise<Record<string, unknown>>;
   /** Polls until `probe` returns something other than undefined. */
@@ -39,41 +39,19 @@ export async function startCluster(
     auth: AUTH_OFF,
     sparkProperties: options.sparkProperties ?? {},
   });
-  const base = mkdtempSync(join(tmpdir(), 'sparkplane-e2e-'));
-  const workers: ChildProcess[] = [];
-  const workDirs: string[] = [];
   const count = options.workers ?? 2;
-  // Each cluster gets its own ports, so two clusters never share a worker address.
-  const firstPort = 20_000 + Math.floor(Math.random() * 20_000);
-  for (let i = 0; i < count; i++) {
-    const workDir = join(base, `worker-${i + 1}`);
-    workDirs.push(workDir);
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        workerMain,
-        ...['--master', cp.url, '--host', '127.0.0.1', '--port', String(firstPort + i)],
-        ...['--cores', String(options.cores ?? 4), '--memory', '4g', '--work-dir', workDir],
-      ],
-      {
-        env: {
-          // No Spark here, whatever the machine has: the docs example must end in ERROR.
-          PATH: dirname(process.execPath),
-          HOME: process.env.HOME,
-          AWS_ENDPOINT_URL_SQS: inject('sqsEndpoint'),
-          AWS_REGION: LOCAL_AWS.region,
-          AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          POWERTOOLS_LOG_LEVEL: 'WARN',
-        },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      },
-    );
-    workers.push(child);
-  }
+  const workers = startLocalWorkers({
+    masterUrl: cp.url,
+    sqsEndpoint: inject('sqsEndpoint'),
+    count,
+    cores: options.cores ?? 4,
+    memory: '4g',
+    workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-e2e-')),
+    // Each cluster gets its own ports, so two clusters never share a worker address.
+    firstPort: 20_000 + Math.floor(Math.random() * 20_000),
+    // No Spark here, whatever the machine has: the docs example must end in ERROR.
+    env: { PATH: dirname(process.execPath), HOME: process.env.HOME, POWERTOOLS_LOG_LEVEL: 'WARN' },
+  });
   const get = async (path: string) =>
     (await (await fetch(`${cp.url}${path}`)).json()) as Record<string, unknown>;
   const post = async (path: string, body?: unknown, method = 'POST') =>
@@ -104,22 +82,13 @@ export async function startCluster(
   return {
     cp,
     url: cp.url,
-    workers,
-    workDirs,
+    workers: workers.processes,
+    workDirs: workers.workDirs,
     get,
     post,
     until,
     async stop() {
-      await Promise.all(
-        workers.map(
-          (w) =>
-            new Promise<void>((done) => {
-              if (w.exitCode !== null || w.signalCode !== null) return done();
-              w.once('exit', () => done());
-              w.kill('SIGTERM');
-            }),
-        ),
-      );
+      await workers.stop();
       await cp.close();
     },
   };

@@ -1,0 +1,138 @@
+// The whole path on a local stack with 2 worker agents (4 cores each): Spark REST create →
+// nudge → scheduling pass → push to the worker's queue → driver process started, for 100
+// submissions at a steady rate; and application registered → all its executors RUNNING
+// (the worker reports RUNNING once the process started), for 20 applications in turn.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AUTH_OFF } from '../lib/api/auth.js';
+import { startControlPlane } from '../lib/local/control-plane.js';
+import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
+import { startLocalWorkers } from '../lib/local/workers.js';
+import { percentile } from './stats.js';
+
+const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 100);
+const SUBMIT_INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 100);
+const APPS = Number(process.env.BENCH_APPS ?? 20);
+const EXECUTORS_PER_APP = 4;
+const sleeper = fileURLToPath(new URL('../test/e2e/fixtures/sleep.mjs', import.meta.url));
+
+type Json = Record<string, unknown>;
+
+export async function e2eBench(): Promise<void> {
+  const emulators = await startEmulators();
+  const cp = await startControlPlane({
+    dynamodbEndpoint: emulators.dynamodbEndpoint,
+    sqsEndpoint: emulators.sqsEndpoint,
+    aws: LOCAL_AWS,
+    auth: AUTH_OFF,
+  });
+  const workers = startLocalWorkers({
+    masterUrl: cp.url,
+    sqsEndpoint: emulators.sqsEndpoint,
+    count: 2,
+    cores: 4,
+    memory: '8g',
+    workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-')),
+    firstPort: 7078,
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
+  });
+  const call = async (path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST') =>
+    (await (
+      await fetch(`${cp.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+    ).json()) as Json;
+  const until = async <T>(probe: () => Promise<T | undefined>, pollMs = 10): Promise<T> => {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error('e2e bench: timed out');
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  };
+  try {
+    await until(async () =>
+      (await call('/json/aliveworkers')).aliveworkers === 2 ? true : undefined,
+    );
+
+    // Drivers: each prints the instant it started, then exits.
+    const submitted: { id: string; at: number }[] = [];
+    for (let i = 0; i < SUBMISSIONS; i++) {
+      const at = Date.now();
+      const created = await call('/v1/submissions/create', {
+        action: 'CreateSubmissionRequest',
+        appResource: sleeper,
+        mainClass: 'sparkplane.bench.Driver',
+        appArgs: ['--exit-after', '0'],
+        clientSparkVersion: '4.1.1',
+        sparkProperties: { 'spark.app.name': `bench ${i}`, 'spark.driver.memory': '256m' },
+      });
+      submitted.push({ id: String(created.submissionId), at });
+      await new Promise((r) => setTimeout(r, Math.max(0, at + SUBMIT_INTERVAL_MS - Date.now())));
+    }
+    const started: number[] = [];
+    for (const { id, at } of submitted) {
+      await until(async () => {
+        const s = await call(`/v1/submissions/status/${id}`);
+        return s.driverState === 'FINISHED' ? true : undefined;
+      }, 50);
+      const dir = workers.workDirs.find((d) => {
+        try {
+          readFileSync(join(d, id, 'stdout'));
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      const out = readFileSync(join(dir ?? '', id, 'stdout'), 'utf8');
+      started.push(Number(/started (\d+)/.exec(out)?.[1]) - at);
+    }
+
+    // Applications: the bench acts as the driver, registering and unregistering.
+    const running: number[] = [];
+    for (let i = 0; i < APPS; i++) {
+      const at = Date.now();
+      const { appId } = await call('/v1/applications', {
+        name: `bench app ${i}`,
+        maxCores: EXECUTORS_PER_APP,
+        executor: { cores: 1, memoryMb: 256 },
+        command: { argv: [process.execPath, sleeper], env: {} },
+      });
+      await until(async () => {
+        const app = await call(`/v1/applications/${appId}`);
+        const executors = (app.executors ?? []) as Json[];
+        return executors.length === EXECUTORS_PER_APP &&
+          executors.every((e) => e.state === 'RUNNING')
+          ? true
+          : undefined;
+      });
+      running.push(Date.now() - at);
+      await call(`/v1/applications/${appId}`, undefined, 'DELETE');
+      await until(async () => ((await call('/json/coresused')).coresused === 0 ? true : undefined));
+    }
+    console.log(
+      JSON.stringify({
+        bench: 'e2e',
+        workers: 2,
+        coresPerWorker: 4,
+        submissions: SUBMISSIONS,
+        submitIntervalMs: SUBMIT_INTERVAL_MS,
+        submitToDriverStartedP50Ms: percentile(started, 50),
+        submitToDriverStartedP99Ms: percentile(started, 99),
+        apps: APPS,
+        executorsPerApp: EXECUTORS_PER_APP,
+        appToExecutorsRunningP50Ms: percentile(running, 50),
+        appToExecutorsRunningP99Ms: percentile(running, 99),
+      }),
+    );
+  } finally {
+    await workers.stop();
+    await cp.close();
+    await emulators.stop();
+  }
+}
