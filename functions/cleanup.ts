@@ -16,6 +16,7 @@ import {
   trimRetention,
   workerLost,
 } from '../lib/core/lifecycle.js';
+import { isApplicationActive, isDriverWaiting } from '../lib/core/model.js';
 import { applyEvent } from '../lib/store/apply.js';
 import { loadActiveCluster } from '../lib/store/cluster.js';
 import { forgetCompleted } from '../lib/store/completed.js';
@@ -81,7 +82,12 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
       await deleteWorkerQueue(deps.sqs, workerId);
     }
     const trimmed = await forgetCompleted(table, (completed) => trimRetention(completed, config));
-    if (effects.some((e) => e.type === 'Schedule')) {
+    // Also a safety net: a nudge that SQS refused after its change was stored is made good
+    // here, within a minute, while anything waits to be placed.
+    const waiting =
+      Object.values(cluster.drivers).some(isDriverWaiting) ||
+      Object.values(cluster.applications).some((a) => isApplicationActive(a.state));
+    if (waiting || effects.some((e) => e.type === 'Schedule')) {
       await deps.nudge(`cleanup: ${lost.length} worker(s) lost`);
     }
     return { ran: true, lost, forgotten, trimmed };

@@ -30,6 +30,7 @@ import {
   json,
   jsonBody,
   jsonRouter,
+  key,
   lambdaHandler,
   pathParam,
   text,
@@ -51,7 +52,7 @@ const registration = z.object({
     cores: positive.optional(),
     memoryMb: z.number().int().min(0).max(INT_MAX),
     resources: z
-      .record(resourceName, positive)
+      .record(key(resourceName), positive)
       .refine((r) => Object.keys(r).length <= 32, 'at most 32 resource names')
       .default({}),
   }),
@@ -61,7 +62,7 @@ const registration = z.object({
       .min(1)
       .max(1024),
     env: z
-      .record(text(256).min(1), text(8 * KiB))
+      .record(key(text(256).min(1)), text(8 * KiB))
       .refine((e) => Object.keys(e).length <= 256, 'at most 256 variables')
       .default({}),
   }),

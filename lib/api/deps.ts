@@ -115,5 +115,18 @@ export async function performEffects(deps: ApiDeps, effects: readonly Effect[], 
       workers: pushed.unreached,
     });
   }
-  if (effects.some((e) => e.type === 'Schedule')) await deps.nudge(reason);
+  if (effects.some((e) => e.type === 'Schedule')) await nudgeSafely(deps, reason);
+}
+
+/**
+ * A nudge after a change that is already stored: if SQS refuses it, the change stands and
+ * the answer is still a success; the cleanup tick nudges within a minute while anything
+ * waits, so nothing is lost.
+ */
+export async function nudgeSafely(deps: ApiDeps, reason: string): Promise<void> {
+  try {
+    await deps.nudge(reason);
+  } catch (error) {
+    deps.logger.error('the scheduler could not be nudged; cleanup will', { error: error as Error });
+  }
 }

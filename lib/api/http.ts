@@ -2,7 +2,7 @@
 // zod schemas (bounded in size, the offending field named), one error shape, and the Lambda
 // entry point. Anything the caller sent wrong is a 4xx; only our own failures are 5xx.
 
-import { Router } from '@aws-lambda-powertools/event-handler/http';
+import { ParameterValidationError, Router } from '@aws-lambda-powertools/event-handler/http';
 import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type {
@@ -80,10 +80,23 @@ export const text = (max: number) =>
     .refine((s) => s.isWellFormed(), 'must be well-formed Unicode');
 
 /** An id in a path or a body: no whitespace or slash, at most 256 characters. */
+/**
+ * Names every JavaScript object already has (`constructor`, `__proto__`, `toString`…). As
+ * ids or map keys they would read as inherited members, and DynamoDB's marshalling mistakes
+ * a map with a `constructor` key for a class instance: refused at the door.
+ */
+const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
+export const notInherited = (s: string) => !INHERITED.has(s);
+const NOT_INHERITED = 'is a name reserved by JavaScript objects';
+
+/** An id in a path or a body: visible ASCII but "/", 1 to 256 characters. */
 export const id = z
   .string()
-  .regex(/^[^\s/]{1,256}$/, 'must be 1 to 256 characters without whitespace or "/"')
-  .refine((s) => s.isWellFormed(), 'must be well-formed Unicode');
+  .regex(/^[\x21-\x2e\x30-\x7e]{1,256}$/, 'must be 1 to 256 visible ASCII characters without "/"')
+  .refine(notInherited, NOT_INHERITED);
+
+/** A key of a map in a body (resource names, environment variables). */
+export const key = (schema: z.ZodString) => schema.refine(notInherited, NOT_INHERITED);
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 type Handler = (reqCtx: RequestContext) => Promise<Response>;
@@ -111,6 +124,10 @@ export function jsonRouter(
     known.push({ method, pattern: new RegExp(`^${path.replace(/:\w+/g, '[^/]+')}/?$`) });
   };
   router.errorHandler(ApiError, async (e) => refuse(e.status, e.code, e.message));
+  // The router decodes path parameters itself: a bad escape or a blank one is the caller's.
+  router.errorHandler([URIError, ParameterValidationError], async (e) =>
+    refuse(400, 'invalid_path', `A path parameter is malformed: ${e.message}`),
+  );
   router.errorHandler(Contention, async (e) =>
     refuse(503, 'busy', `${e.message}; retry`, { 'retry-after': '1' }),
   );
@@ -131,9 +148,23 @@ export function jsonRouter(
   return { router, on };
 }
 
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+
+/** A host the router can build a URL with, or a stand-in. */
+function urlHost(domainName: string): string {
+  try {
+    return new URL(`https://${domainName}/`).host === domainName
+      ? domainName
+      : 'sparkplane.invalid';
+  } catch {
+    return 'sparkplane.invalid';
+  }
+}
+
 /**
- * The Lambda handler for a router. Fields that only an unusual client sets and that the
- * router's URL building could trip over (a GET body, an odd Host) are dropped first.
+ * The Lambda handler for a router. What only an unusual client sends and the router's URL
+ * building would trip over (a GET body, an odd Host, a target that is not a path) is
+ * normalised first; HEAD is answered as GET without the body, as servlets do.
  */
 export function lambdaHandler(router: Router) {
   return async (
@@ -141,19 +172,31 @@ export function lambdaHandler(router: Router) {
     context: Context,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
     const method = event.requestContext.http.method.toUpperCase();
+    if (!METHODS.has(method)) {
+      return {
+        statusCode: 405,
+        headers: { 'content-type': 'application/json', allow: [...METHODS].join(', ') },
+        body: JSON.stringify({ error: 'method_not_allowed', message: `Unknown method ${method}` }),
+      };
+    }
     const headers = { ...event.headers };
     delete headers.host;
     delete headers['x-forwarded-proto'];
-    const domainName = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(event.requestContext.domainName)
-      ? event.requestContext.domainName
-      : 'sparkplane.invalid';
+    const head = method === 'HEAD';
+    const rawPath = event.rawPath.startsWith('/') ? event.rawPath : `/${event.rawPath}`;
     const safe: APIGatewayProxyEventV2 = {
       ...event,
+      rawPath,
       headers,
-      requestContext: { ...event.requestContext, domainName },
-      ...(method === 'GET' || method === 'HEAD' ? { body: undefined } : {}),
+      requestContext: {
+        ...event.requestContext,
+        domainName: urlHost(event.requestContext.domainName),
+        http: { ...event.requestContext.http, method: head ? 'GET' : method },
+      },
+      ...(method === 'GET' || head ? { body: undefined } : {}),
     };
-    return router.resolve(safe, context);
+    const result = await router.resolve(safe, context);
+    return head ? { ...result, body: '' } : result;
   };
 }
 

@@ -25,7 +25,7 @@ import { forgetCompleted } from '../store/completed.js';
 import { createDriver, IdempotencyKeyReused, readDriver } from '../store/drivers.js';
 import { PK } from '../store/layout.js';
 import { loadScope } from '../store/scope.js';
-import { type ApiDeps, performEffects } from './deps.js';
+import { type ApiDeps, nudgeSafely, performEffects } from './deps.js';
 import { sparkJwsFilter } from './guards.js';
 import { id, jsonRouter, lambdaHandler } from './http.js';
 
@@ -90,7 +90,7 @@ export function submissionsHandler(deps: ApiDeps) {
         idempotency || undefined,
       );
       // Durable first, then the scheduler is told; placing never happens in the request.
-      if (!replayed) await deps.nudge(`driver ${driver.id} submitted`);
+      if (!replayed) await nudgeSafely(deps, `driver ${driver.id} submitted`);
       return reply(
         createSubmissionResponse({
           submissionId: driver.id,

@@ -34,6 +34,7 @@ import {
   json,
   jsonBody,
   jsonRouter,
+  key,
   lambdaHandler,
   pathParam,
   text,
@@ -51,7 +52,7 @@ const registration = z.object({
   cores: count(1_000_000).min(1),
   memoryMb: count(2_147_483_647),
   resources: z
-    .record(resourceName, z.array(text(64).min(1)).max(1024))
+    .record(key(resourceName), z.array(text(64).min(1)).max(1024))
     .refine((r) => Object.keys(r).length <= 32, 'at most 32 resource names')
     .default({}),
   webUiUrl: text(2048).default(''),

@@ -7,6 +7,7 @@ import {
   type Application,
   type ApplicationDescription,
   type ApplicationState,
+  byId,
   type Cluster,
   DEFAULT_RESOURCE_PROFILE_ID,
   type Driver,
@@ -122,16 +123,16 @@ class Draft {
   }
 
   worker(id: string): Worker | undefined {
-    return this.current.workers[id];
+    return byId(this.current.workers, id);
   }
   application(id: string): Application | undefined {
-    return this.current.applications[id];
+    return byId(this.current.applications, id);
   }
   executor(appId: string, executorId: number): Executor | undefined {
-    return this.current.executors[executorKey(appId, executorId)];
+    return byId(this.current.executors, executorKey(appId, executorId));
   }
   driver(id: string): Driver | undefined {
-    return this.current.drivers[id];
+    return byId(this.current.drivers, id);
   }
   allWorkers(): Worker[] {
     return Object.values(this.current.workers);

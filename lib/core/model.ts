@@ -167,6 +167,10 @@ export interface Cluster {
 
 export const executorKey = (appId: string, executorId: number): string => `${appId}/${executorId}`;
 
+/** A record by id, never a member every object inherits (`constructor`, `toString`…). */
+export const byId = <T>(records: Readonly<Record<string, T>>, id: string): T | undefined =>
+  Object.hasOwn(records, id) ? records[id] : undefined;
+
 export const hostPort = (worker: Pick<Worker, 'host' | 'port'>): string =>
   `${worker.host}:${worker.port}`;
 

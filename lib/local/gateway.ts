@@ -478,6 +478,7 @@ function message(statusCode: number, text: string): HttpResponse {
   };
 }
 
+const BAD_REQUEST = message(400, 'Bad Request');
 const NOT_FOUND = message(404, 'Not Found');
 const TOO_LARGE = message(413, 'Request Entity Too Large');
 const INTERNAL_ERROR = message(500, 'Internal Server Error');
@@ -553,6 +554,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   ): Promise<void> => {
     const requestId = newRequestId();
     const parts = splitUrl(req);
+    // Only origin-form targets (`/path`) reach API Gateway's routes; `*` or an absolute URL
+    // is a bad request there.
+    if (!parts.rawPath.startsWith('/')) return send(res, requestId, BAD_REQUEST);
     const match = selectRoute(router, parts.method, parts.rawPath);
     if (!match) return send(res, requestId, NOT_FOUND);
     // A declared length over the limit is refused before a byte of it is read.

@@ -681,6 +681,11 @@ function validateCreate(mapped: Mapped): string | undefined {
   for (const field of ['sparkProperties', 'environmentVariables']) {
     for (const [key, value] of mapped.maps.get(field) ?? []) {
       if (key === '') return invalidRequest(`'${field}' has an empty key, which cannot be stored.`);
+      if (INHERITED.has(key)) {
+        return invalidRequest(
+          `'${field}' has the key ${quoteKey(key)}, a name JavaScript objects reserve; it cannot be stored.`,
+        );
+      }
       if (!isWellFormed(key)) return illFormed(`A key of '${field}'`);
       if (value === null) {
         return invalidRequest(`'${field}' has a null value for key ${quoteKey(key)}.`);
@@ -690,6 +695,9 @@ function validateCreate(mapped: Mapped): string | undefined {
   }
   return undefined;
 }
+
+/** Names every JavaScript object has: DynamoDB's marshalling misreads maps with them. */
+const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 const illFormed = (what: string): string =>
   invalidRequest(`${what} is not well-formed UTF-16 (it contains a lone surrogate).`);

@@ -26,9 +26,9 @@ export class IdempotencyKeyReused extends Error {
 }
 
 /**
- * Stores a new SUBMITTED driver: one counter increment and one write (a transaction when
- * an Idempotency-Key comes with it). A retried create with the same key returns the driver
- * the first one made.
+ * Stores a new SUBMITTED driver: one counter increment and one write (a transaction with
+ * the key's claim when an Idempotency-Key comes with it, after one read of the claim). A
+ * retried create with the same key returns the driver the first one made.
  */
 export async function createDriver(
   table: Table,
@@ -37,6 +37,10 @@ export async function createDriver(
   now: number,
   idempotency?: Idempotency,
 ): Promise<{ driver: Driver; replayed: boolean }> {
+  const nowSec = Math.floor(now / 1000);
+  // A retry is answered before anything is written (a refused one changes nothing).
+  const earlier = idempotency && (await claimed(table, idempotency, nowSec));
+  if (earlier) return { driver: earlier, replayed: true };
   const seq = await reserveNumbers(table, 'driver');
   const id = driverId(config.driverIdPattern, now, seq);
   const driver = submitDriver(EMPTY, { id, seq }, description, now).cluster.drivers[id] as Driver;
@@ -47,7 +51,6 @@ export async function createDriver(
       ConditionExpression: 'attribute_not_exists(pk)',
     },
   };
-  const nowSec = Math.floor(now / 1000);
   const claim = idempotency && {
     Put: {
       TableName: table.name,
@@ -70,6 +73,18 @@ export async function createDriver(
   } catch (e) {
     if (!(e instanceof TransactionCanceledException) || !idempotency) throw e;
   }
+  // The same key claimed by a concurrent create in between: that one's driver is the answer.
+  const winner = await claimed(table, idempotency, nowSec);
+  if (!winner) throw new Error('an Idempotency-Key claim vanished while it was being read');
+  return { driver: winner, replayed: true };
+}
+
+/** The driver a live claim of this key made; refuses the key with another request. */
+async function claimed(
+  table: Table,
+  idempotency: Idempotency,
+  nowSec: number,
+): Promise<Driver | undefined> {
   const { Item } = await table.doc.send(
     new GetCommand({
       TableName: table.name,
@@ -77,15 +92,15 @@ export async function createDriver(
       ConsistentRead: true,
     }),
   );
-  if (!Item) throw new Error('the Idempotency-Key claim vanished while it was being read');
+  if (!Item || Number(Item[EXPIRES_AT]) < nowSec) return undefined;
   if (Item.fingerprint !== idempotency.fingerprint) {
     throw new IdempotencyKeyReused(
       `Idempotency-Key ${idempotency.key} was already used for a different request`,
     );
   }
-  const first = await readDriver(table, String(Item.driverId));
-  if (!first) throw new Error(`driver ${Item.driverId} of an Idempotency-Key is gone`);
-  return { driver: first, replayed: true };
+  const driver = await readDriver(table, String(Item.driverId));
+  if (!driver) throw new Error(`driver ${Item.driverId} of an Idempotency-Key is gone`);
+  return driver;
 }
 
 /** An active or retained completed driver; one read. */

@@ -454,14 +454,16 @@ describe('parseCreateSubmissionRequest: accepted requests', () => {
     expect(success(body).request.appResource).toBe('a"b\\c/d\né😀');
   });
 
-  it('keeps a key named __proto__ as a plain key', () => {
-    const body =
-      '{"action":"CreateSubmissionRequest","clientSparkVersion":"","appResource":"","sparkProperties":{"__proto__":"x","constructor":"y"},"environmentVariables":{"__proto__":"z"}}';
-    const { request: r } = success(body);
-    expect(Object.keys(r.sparkProperties)).toEqual(['__proto__', 'constructor']);
-    expect(Object.getOwnPropertyDescriptor(r.sparkProperties, '__proto__')?.value).toBe('x');
-    expect(Object.getPrototypeOf(r.sparkProperties)).toBe(Object.prototype);
-    expect(Object.getOwnPropertyDescriptor(r.environmentVariables, '__proto__')?.value).toBe('z');
+  it('refuses keys every JavaScript object has (__proto__, constructor…): they cannot be stored', () => {
+    for (const key of ['__proto__', 'constructor', 'toString']) {
+      const body = `{"action":"CreateSubmissionRequest","clientSparkVersion":"","appResource":"","sparkProperties":{"${key}":"x"}}`;
+      const parsed = parseCreateSubmissionRequest(body);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) {
+        expect(parsed.message).toContain('Validation of message CreateSubmissionRequest failed!');
+        expect(parsed.message).toContain(`'sparkProperties' has the key '${key}'`);
+      }
+    }
   });
 
   it('lets a repeated key overwrite the earlier one, in fields and in maps', () => {
