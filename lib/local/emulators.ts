@@ -165,11 +165,10 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     'DynamoDB Local',
     'java',
     [
-      // A machine shared with workers and their processes: the C1 compiler and the serial
-      // collector cost DynamoDB Local half the CPU C2 and G1 take, for the same answers.
+      // On a small machine shared with workers and their processes, the serial collector
+      // leaves more CPU to everything else than G1's concurrent threads do.
       '-Xmx512m',
       '-XX:+UseSerialGC',
-      '-XX:TieredStopAtLevel=1',
       '-Djava.library.path=./DynamoDBLocal_lib',
       '-jar',
       'DynamoDBLocal.jar',
