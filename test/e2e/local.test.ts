@@ -189,6 +189,67 @@ describe('consolidated (spark.deploy.spreadOutApps=false)', () => {
   });
 });
 
+describe('worker agents that fail', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    c = await startCluster({ workers: 3, sparkProperties: { 'spark.worker.timeout': '3' } });
+  });
+  afterAll(() => c?.stop());
+
+  it('a supervised driver that keeps failing is restarted on its worker until killed', async () => {
+    const id = await submit(
+      c,
+      createRequest(fixture('sleep.mjs'), {
+        args: ['--exit-after', '100', '--code', '3'],
+        props: { 'spark.driver.supervise': 'true' },
+      }),
+    );
+    const placed = await c.until('the driver placed', async () => {
+      const s = await status(c, id);
+      return s.driverState === 'RUNNING' ? s : undefined;
+    });
+    // Spark's back-off: restarts after 1 s, then 2 s; the master still sees it RUNNING.
+    const launches = () =>
+      c.workDirs
+        .map((dir) => {
+          try {
+            return (
+              readFileSync(join(dir, id, 'stderr'), 'utf8').split('Launch Command:').length - 1
+            );
+          } catch {
+            return 0;
+          }
+        })
+        .reduce((a, b) => a + b, 0);
+    await c.until('two restarts', async () => (launches() >= 3 ? true : undefined), 15_000);
+    expect((await status(c, id)).driverState).toBe('RUNNING');
+    expect((await status(c, id)).workerId).toBe(placed.workerId);
+    await c.post(`/v1/submissions/kill/${id}`);
+    expect((await follow(c, id)).last.driverState).toBe('KILLED');
+  });
+
+  it('SIGTERM (how ECS stops a task): the worker decommissions, stops its driver and reports', async () => {
+    const id = await submit(c, createRequest(fixture('sleep.mjs')));
+    const placed = await c.until('the driver placed', async () => {
+      const s = await status(c, id);
+      return s.driverState === 'RUNNING' ? s : undefined;
+    });
+    const port = Number(String(placed.workerId).split('-').at(-1));
+    const workers = ((await c.get('/json')).workers as Json[]).sort(
+      (a, b) => Number(a.port) - Number(b.port),
+    );
+    const worker = c.workers[workers.findIndex((w) => Number(w.port) === port)];
+    const exited = new Promise((r) => worker?.once('exit', r));
+    worker?.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const { last } = await follow(c, id);
+    expect(last.driverState).toBe('KILLED');
+    const listed = ((await c.get('/json')).workers as Json[]).find((w) => w.id === placed.workerId);
+    expect(listed?.state).toBe('DECOMMISSIONED');
+    expect(listed?.coresused).toBe(0);
+  });
+});
+
 describe('a worker killed with SIGKILL', () => {
   let c: Cluster;
   beforeAll(async () => {

@@ -1,0 +1,164 @@
+// The worker agent's decisions (spec §d.1, §f, §h), with plain values.
+import { constants } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import {
+  driverArgv,
+  driverEnd,
+  executorArgv,
+  executorEnd,
+  registrationDelaysMs,
+  resourcesFile,
+  staleWorkDirs,
+  superviseDelayMs,
+  workerUrl,
+} from '../../../lib/worker/launch.js';
+
+const place = {
+  host: '10.0.0.5',
+  port: 7078,
+  masterUrl: 'http://master:6066',
+  node: '/usr/bin/node',
+};
+
+describe('executor command lines (spec §h)', () => {
+  it('replaces whole arguments equal to a placeholder, nothing inside other arguments', () => {
+    const argv = executorArgv(
+      [
+        'java',
+        '--executor-id',
+        '{{EXECUTOR_ID}}',
+        '--hostname',
+        '{{HOSTNAME}}',
+        '--cores',
+        '{{CORES}}',
+        '--app-id',
+        '{{APP_ID}}',
+        '--worker-url',
+        '{{WORKER_URL}}',
+        '--resourceProfileId',
+        '{{RESOURCE_PROFILE_ID}}',
+        'x{{CORES}}',
+        '{{UNKNOWN}}',
+      ],
+      { executorId: 7, appId: 'app-1', cores: 2, resourceProfileId: 0, place },
+    );
+    expect(argv).toEqual([
+      'java',
+      '--executor-id',
+      '7',
+      '--hostname',
+      '10.0.0.5',
+      '--cores',
+      '2',
+      '--app-id',
+      'app-1',
+      '--worker-url',
+      'spark://Worker@10.0.0.5:7078',
+      '--resourceProfileId',
+      '0',
+      'x{{CORES}}',
+      '{{UNKNOWN}}',
+    ]);
+  });
+
+  it("writes Spark's resources file", () => {
+    expect(JSON.parse(resourcesFile('spark.executor', { gpu: ['0', '1'] }))).toEqual([
+      { id: { componentName: 'spark.executor', resourceName: 'gpu' }, addresses: ['0', '1'] },
+    ]);
+  });
+
+  it('reports how an executor ended: the exit code, or 128 + signal as Java does', () => {
+    expect(executorEnd({ code: 0, signal: null, killed: false }, constants.signals)).toEqual({
+      state: 'EXITED',
+      exitStatus: 0,
+      message: 'Command exited with code 0',
+    });
+    expect(
+      executorEnd({ code: null, signal: 'SIGKILL', killed: false }, constants.signals),
+    ).toEqual({ state: 'EXITED', exitStatus: 137, message: 'Command exited with code 137' });
+    expect(
+      executorEnd({ code: null, signal: 'SIGTERM', killed: true }, constants.signals).state,
+    ).toBe('KILLED');
+  });
+});
+
+describe('driver command lines', () => {
+  it("fills in the worker's Spark, node, master and address", () => {
+    const resolved = driverArgv(
+      [
+        '{{SPARK_HOME}}/bin/spark-submit',
+        '--conf',
+        'spark.x={{MASTER_URL}}',
+        '{{NODE}}',
+        '{{WORKER_URL}}',
+      ],
+      { ...place, sparkHome: '/opt/spark' },
+      () => false,
+    );
+    expect(resolved).toEqual({
+      ok: true,
+      argv: [
+        '/opt/spark/bin/spark-submit',
+        '--conf',
+        'spark.x=http://master:6066',
+        '/usr/bin/node',
+        'spark://Worker@10.0.0.5:7078',
+      ],
+    });
+  });
+
+  it('without SPARK_HOME, spark-submit on the PATH; without either, a reason', () => {
+    expect(
+      driverArgv(['{{SPARK_HOME}}/bin/spark-submit'], place, (n) => n === 'spark-submit'),
+    ).toEqual({ ok: true, argv: ['spark-submit'] });
+    const missing = driverArgv(['{{SPARK_HOME}}/bin/spark-submit'], place, () => false);
+    expect(missing.ok).toBe(false);
+    if (!missing.ok)
+      expect(missing.message).toMatch(/^spark-submit not found: SPARK_HOME is not set/);
+  });
+
+  it("ends as Spark's DriverRunner says: 0 is FINISHED even when killed", () => {
+    expect(driverEnd({ code: 0, killed: true })).toBe('FINISHED');
+    expect(driverEnd({ code: 143, killed: true })).toBe('KILLED');
+    expect(driverEnd({ code: 1, killed: false })).toBe('FAILED');
+    expect(driverEnd({ code: null, killed: false })).toBe('FAILED');
+  });
+});
+
+describe('back-offs', () => {
+  it('registration: round(10·f) s for the first attempts, then round(60·f) s, 16 in all', () => {
+    const delays = registrationDelaysMs(6, 16, 1.2);
+    expect(delays).toHaveLength(15);
+    expect(delays.slice(0, 6)).toEqual(Array(6).fill(12_000));
+    expect(delays.slice(6)).toEqual(Array(9).fill(72_000));
+    expect(registrationDelaysMs(6, 16, 0.5)[0]).toBe(5000);
+  });
+
+  it('supervised drivers: 1 s, doubling, back to 1 s after a run longer than 5 s', () => {
+    let delay = superviseDelayMs(undefined, 100);
+    const seen = [delay];
+    for (let i = 0; i < 4; i++) {
+      delay = superviseDelayMs(delay, 100);
+      seen.push(delay);
+    }
+    expect(seen).toEqual([1000, 2000, 4000, 8000, 16_000]);
+    expect(superviseDelayMs(16_000, 5001)).toBe(1000);
+    expect(superviseDelayMs(16_000, 5000)).toBe(32_000);
+  });
+});
+
+describe('work-dir cleanup (spec §h)', () => {
+  it('removes directories of nothing running with nothing newer than the TTL', () => {
+    const now = 1_000_000;
+    const dirs = [
+      { name: 'app-old', newestMs: 1000 },
+      { name: 'app-running', newestMs: 1000 },
+      { name: 'app-recent', newestMs: now - 10 },
+    ];
+    expect(staleWorkDirs(dirs, new Set(['app-running']), now, 60_000)).toEqual(['app-old']);
+  });
+
+  it("names the worker as Spark's spark://Worker@host:port", () => {
+    expect(workerUrl(place)).toBe('spark://Worker@10.0.0.5:7078');
+  });
+});
