@@ -9,6 +9,7 @@ import {
   driverStateChanged,
   executorStateChanged,
   registerWorker,
+  workerLost,
 } from '../core/lifecycle.js';
 import { type Application, type Driver, executorKey, isExecutorLive } from '../core/model.js';
 import { PropertyError } from '../core/properties.js';
@@ -276,6 +277,26 @@ export function workersHandler(deps: ApiDeps) {
     const state = applied.cluster.workers[workerId]?.state;
     if (!state) throw new ApiError(404, 'unknown_worker', `Worker ${workerId} is not registered`);
     await performEffects(deps, applied.effects, `worker ${workerId} decommissioned`);
+    return json(200, { workerId, state });
+  });
+
+  // Spark removes a worker whose connection closes ("<address> got disassociated"); an HTTP
+  // worker says it is leaving, after it decommissioned and stopped its processes.
+  on('POST', '/v1/workers/:workerId/disconnect', async (reqCtx) => {
+    const workerId = pathParam(reqCtx, 'workerId', id);
+    const applied = await applyEvent(
+      deps.table,
+      () => loadScope(deps.table, { workersWithAssigned: [workerId] }),
+      (cluster, budget, ctx) => {
+        const w = cluster.workers[workerId];
+        const reason = `${w?.host}:${w?.port} got disassociated`;
+        return workerLost(cluster, workerId, reason, ctx, budget);
+      },
+      options(),
+    );
+    const state = applied.cluster.workers[workerId]?.state;
+    if (!state) throw new ApiError(404, 'unknown_worker', `Worker ${workerId} is not registered`);
+    await performEffects(deps, applied.effects, `worker ${workerId} disconnected`);
     return json(200, { workerId, state });
   });
 

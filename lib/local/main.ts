@@ -19,7 +19,8 @@ import { startLocalWorkers } from './workers.js';
 const { values } = parseArgs({
   options: {
     workers: { type: 'string', default: '2' },
-    cores: { type: 'string', default: String(availableParallelism()) },
+    // Cores are Spark's slots, not CPUs: a small machine still gets room for the demo.
+    cores: { type: 'string', default: String(Math.max(4, availableParallelism())) },
     memory: { type: 'string', default: '2g' },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '6066' },

@@ -617,6 +617,13 @@ export class WorkerAgent {
         await new Promise((r) => setTimeout(r, 500));
     }
     await this.polling?.catch(() => undefined);
+    // Spark's master removes a worker whose connection closes; this one says it is gone, so
+    // a worker started again at the same address is not refused as a duplicate.
+    if (this.registered) {
+      await this.call(`/v1/workers/${encodeURIComponent(this.id)}/disconnect`, {}).catch(
+        (e: Error) => this.o.logger.warn('disconnect not delivered', { error: e.message }),
+      );
+    }
   }
 }
 

@@ -228,7 +228,7 @@ describe('worker agents that fail', () => {
     expect((await follow(c, id)).last.driverState).toBe('KILLED');
   });
 
-  it('SIGTERM (how ECS stops a task): the worker decommissions, stops its driver and reports', async () => {
+  it('SIGTERM (how ECS stops a task): the worker decommissions, stops its driver, reports, leaves', async () => {
     const id = await submit(c, createRequest(fixture('sleep.mjs')));
     const placed = await c.until('the driver placed', async () => {
       const s = await status(c, id);
@@ -245,7 +245,7 @@ describe('worker agents that fail', () => {
     const { last } = await follow(c, id);
     expect(last.driverState).toBe('KILLED');
     const listed = ((await c.get('/json')).workers as Json[]).find((w) => w.id === placed.workerId);
-    expect(listed?.state).toBe('DECOMMISSIONED');
+    expect(listed?.state).toBe('DEAD');
     expect(listed?.coresused).toBe(0);
   });
 });

@@ -97,6 +97,13 @@ const routes: Route[] = [
     ok: 200,
   },
   {
+    name: 'disconnect',
+    family: 'worker',
+    method: 'POST',
+    path: () => '/v1/workers/worker-none/disconnect',
+    ok: 404,
+  },
+  {
     name: 'decommission',
     family: 'worker',
     method: 'POST',

@@ -1507,6 +1507,16 @@ describe('routes that end things', () => {
     );
   });
 
+  it('POST /v1/workers/{workerId}/disconnect', async () => {
+    await fuzz(
+      requests({
+        method: 'POST',
+        template: '/v1/workers/{workerId}/disconnect',
+        tuples: workerTuples(),
+      }),
+    );
+  });
+
   it('DELETE /v1/applications/{appId}', async () => {
     await fuzz(
       requests({ method: 'DELETE', template: '/v1/applications/{appId}', tuples: appTuples() }),
@@ -1531,6 +1541,7 @@ describe('HEAD and OPTIONS', () => {
       `/v1/workers/${executor?.workerId}/executors/${seed.appId}/${executor?.executorId}/state`,
       `/v1/workers/${seed.driverWorker}/drivers/${seed.driverId}/state`,
       `/v1/workers/${seed.driverWorker}/decommission`,
+      `/v1/workers/${seed.driverWorker}/disconnect`,
       '/v1/applications',
       `/v1/applications/${seed.appId}`,
       `/v1/applications/${seed.appId}/executors`,
