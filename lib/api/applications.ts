@@ -30,17 +30,15 @@ import {
   json,
   jsonBody,
   jsonRouter,
+  KiB,
   key,
   lambdaHandler,
   pathParam,
+  resourceName,
   text,
 } from './http.js';
 
-const KiB = 1024;
 const positive = z.number().int().min(1).max(INT_MAX);
-const resourceName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 of A-Z a-z 0-9 _ . -');
 
 const registration = z.object({
   name: text(1024),
@@ -52,7 +50,7 @@ const registration = z.object({
     cores: positive.optional(),
     memoryMb: z.number().int().min(0).max(INT_MAX),
     resources: z
-      .record(key(resourceName), positive)
+      .record(resourceName, positive)
       .refine((r) => Object.keys(r).length <= 32, 'at most 32 resource names')
       .default({}),
   }),

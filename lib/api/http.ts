@@ -98,6 +98,13 @@ export const id = z
 /** A key of a map in a body (resource names, environment variables). */
 export const key = (schema: z.ZodString) => schema.refine(notInherited, NOT_INHERITED);
 
+/** A custom resource's name (`gpu`, `fpga`), as Spark's `spark.*.resource.<name>` allow. */
+export const resourceName = key(
+  z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 of A-Z a-z 0-9 _ . -'),
+);
+
+export const KiB = 1024;
+
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 type Handler = (reqCtx: RequestContext) => Promise<Response>;
 

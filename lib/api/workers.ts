@@ -35,17 +35,14 @@ import {
   json,
   jsonBody,
   jsonRouter,
-  key,
+  KiB,
   lambdaHandler,
   pathParam,
+  resourceName,
   text,
 } from './http.js';
 
-const KiB = 1024;
 const count = (max: number) => z.number().int().min(0).max(max);
-const resourceName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 of A-Z a-z 0-9 _ . -');
 
 const registration = z.object({
   host: z.string().regex(/^[A-Za-z0-9_.:-]{1,253}$/, 'must be a host name or an IP address'),
@@ -53,7 +50,7 @@ const registration = z.object({
   cores: count(1_000_000).min(1),
   memoryMb: count(2_147_483_647),
   resources: z
-    .record(key(resourceName), z.array(text(64).min(1)).max(1024))
+    .record(resourceName, z.array(text(64).min(1)).max(1024))
     .refine((r) => Object.keys(r).length <= 32, 'at most 32 resource names')
     .default({}),
   webUiUrl: text(2048).default(''),
