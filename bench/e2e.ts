@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { AUTH_OFF } from '../lib/api/auth.js';
 import { startControlPlane } from '../lib/local/control-plane.js';
 import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
-import { startLocalWorkers } from '../lib/local/workers.js';
+import { LocalLauncher } from '../lib/local/workers.js';
 import { percentile } from './stats.js';
 
 const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 100);
@@ -32,16 +32,16 @@ export async function e2eBench(): Promise<void> {
     aws: LOCAL_AWS,
     auth: AUTH_OFF,
   });
-  const workers = startLocalWorkers({
+  const workers = new LocalLauncher({
     masterUrl: cp.url,
     sqsEndpoint: emulators.sqsEndpoint,
-    count: 2,
     cores: 4,
     memory: '8g',
     workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-')),
     firstPort: 7078,
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
   });
+  await workers.launch(2, 'bench');
   const call = async (path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST') =>
     (await (
       await fetch(`${cp.url}${path}`, {
@@ -86,14 +86,16 @@ export async function e2eBench(): Promise<void> {
         const s = await call(`/v1/submissions/status/${id}`);
         return s.driverState === 'FINISHED' ? true : undefined;
       }, 50);
-      const dir = workers.workDirs.find((d) => {
-        try {
-          readFileSync(join(d, id, 'stdout'));
-          return true;
-        } catch {
-          return false;
-        }
-      });
+      const dir = workers.all
+        .map((w) => w.workDir)
+        .find((d) => {
+          try {
+            readFileSync(join(d, id, 'stdout'));
+            return true;
+          } catch {
+            return false;
+          }
+        });
       const out = readFileSync(join(dir ?? '', id, 'stdout'), 'utf8');
       started.push(Number(/started (\d+)/.exec(out)?.[1]) - at);
     }
@@ -137,7 +139,7 @@ export async function e2eBench(): Promise<void> {
       }),
     );
   } finally {
-    await workers.stop();
+    await workers.stopAll();
     await cp.close();
     await emulators.stop();
   }

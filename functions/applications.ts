@@ -4,4 +4,6 @@ import { applicationsHandler } from '../lib/api/applications.js';
 import { apiDepsFromEnv } from '../lib/api/deps.js';
 import { lazy } from '../lib/api/http.js';
 
-export const handler = lazy(() => applicationsHandler(apiDepsFromEnv('sparkplane-applications')));
+export const handler = lazy(async () =>
+  applicationsHandler(await apiDepsFromEnv('sparkplane-applications')),
+);

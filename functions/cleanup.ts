@@ -7,6 +7,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { type Nudge, nudger } from '../lib/cloud/nudge.js';
+import {
+  type PoolDeps,
+  poolDepsFromEnv,
+  type Reconciled,
+  reconcilePool,
+  scaleOut,
+} from '../lib/cloud/worker-pool.js';
 import { deleteWorkerQueue } from '../lib/cloud/worker-queues.js';
 import { type MasterConfig, masterConfig, propertiesFromJavaOptions } from '../lib/core/config.js';
 import {
@@ -35,6 +42,8 @@ export interface CleanupDeps {
   readonly config: MasterConfig;
   readonly leaseMs: number;
   readonly now: () => number;
+  /** The elastic worker pool, when there is one: reconciled, scaled in, kept at its minimum. */
+  readonly pool?: PoolDeps;
 }
 
 export interface CleanupOutcome {
@@ -44,6 +53,7 @@ export interface CleanupOutcome {
   readonly forgotten: readonly string[];
   /** Completed applications, drivers and executors forgotten by retention. */
   readonly trimmed: number;
+  readonly pool?: Omit<Reconciled, 'effects'> & { readonly started: number };
 }
 
 export async function runCleanup(deps: CleanupDeps, holder: string): Promise<CleanupOutcome> {
@@ -52,7 +62,7 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
   if (!lease) return { ran: false, lost: [], forgotten: [], trimmed: 0 };
   try {
     const now = deps.now();
-    const { cluster } = await loadActiveCluster(table);
+    const { cluster, generations } = await loadActiveCluster(table);
     const { lost, forgotten, reason } = timedOutWorkers(cluster, config, now);
     const effects: Effect[] = [];
     // One worker at a time: each loss is bounded steps of its own (DESIGN: fenced).
@@ -81,6 +91,15 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
       );
       await deleteWorkerQueue(deps.sqs, workerId);
     }
+    let pool: CleanupOutcome['pool'];
+    if (deps.pool) {
+      const reconciled = await reconcilePool(deps.pool, cluster, generations, lease);
+      effects.push(...reconciled.effects);
+      // Keeps the minimum and replaces what was lost (a pass does the rest when nudged).
+      const started = await scaleOut(deps.pool, cluster);
+      const { effects: _, ...figures } = reconciled;
+      pool = { ...figures, started };
+    }
     const trimmed = await forgetCompleted(table, (completed) => trimRetention(completed, config));
     // Also a safety net: a nudge that SQS refused after its change was stored is made good
     // here, within a minute, while anything waits to be placed.
@@ -90,7 +109,7 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
     if (waiting || effects.some((e) => e.type === 'Schedule')) {
       await deps.nudge(`cleanup: ${lost.length} worker(s) lost`);
     }
-    return { ran: true, lost, forgotten, trimmed };
+    return { ran: true, lost, forgotten, trimmed, ...(pool ? { pool } : {}) };
   } finally {
     await releaseLease(table, lease);
   }
@@ -101,13 +120,20 @@ export function cleanupDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Cleanu
   const nudgeQueueUrl = env.NUDGE_QUEUE_URL;
   if (!tableName || !nudgeQueueUrl) throw new Error('TABLE_NAME and NUDGE_QUEUE_URL are required');
   const sqs = new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {});
+  const table = openTable(
+    tableName,
+    env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
+  );
+  const config = masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? ''));
+  const pool = poolDepsFromEnv(env, table, config, logger);
   return {
-    table: openTable(tableName, env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    table,
     sqs,
     nudge: nudger(sqs, nudgeQueueUrl),
-    config: masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? '')),
+    config,
     leaseMs: Number(env.CLEANUP_LEASE_MS ?? 50_000),
     now: Date.now,
+    ...(pool ? { pool } : {}),
   };
 }
 

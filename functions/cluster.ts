@@ -4,4 +4,4 @@ import { clusterHandler } from '../lib/api/cluster.js';
 import { apiDepsFromEnv } from '../lib/api/deps.js';
 import { lazy } from '../lib/api/http.js';
 
-export const handler = lazy(() => clusterHandler(apiDepsFromEnv('sparkplane-cluster')));
+export const handler = lazy(async () => clusterHandler(await apiDepsFromEnv('sparkplane-cluster')));

@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type AuthConfig, withDriverTokens } from '../lib/api/auth.js';
 import { authFromEnv, driverTemplatesFromEnv } from '../lib/api/deps.js';
+import { type PoolDeps, poolDepsFromEnv, scaleOut } from '../lib/cloud/worker-pool.js';
 import { pushCommands } from '../lib/cloud/worker-queues.js';
 import { masterConfig, propertiesFromJavaOptions } from '../lib/core/config.js';
 import type { DriverTemplate } from '../lib/core/driver-command.js';
@@ -23,22 +24,33 @@ export interface SchedulerDeps {
   /** Drivers get a token for the application routes with their LaunchDriver. */
   readonly auth: AuthConfig;
   readonly driverTemplates: readonly DriverTemplate[];
+  /** The elastic worker pool, when there is one: workers started for what waits. */
+  readonly pool?: PoolDeps;
 }
 
-export function schedulerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SchedulerDeps {
+export async function schedulerDepsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SchedulerDeps> {
   const tableName = env.TABLE_NAME;
   if (!tableName) throw new Error('TABLE_NAME is not set');
+  const table = openTable(
+    tableName,
+    env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
+  );
+  const config = masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? ''));
+  const pool = poolDepsFromEnv(env, table, config, logger);
   return {
-    table: openTable(tableName, env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    table,
     sqs: new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
-    config: masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? '')),
+    config,
     leaseMs: Number(env.SCHEDULER_LEASE_MS ?? 30_000),
-    auth: authFromEnv(env),
+    auth: await authFromEnv(env),
     driverTemplates: driverTemplatesFromEnv(env),
+    ...(pool ? { pool } : {}),
   };
 }
 
-export function schedulerHandler(deps: () => SchedulerDeps) {
+export function schedulerHandler(deps: () => SchedulerDeps | Promise<SchedulerDeps>) {
   return async (
     event: SQSEvent,
     context: Pick<Context, 'awsRequestId'>,
@@ -48,7 +60,7 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
     };
     const started = performance.now();
     try {
-      const { table, sqs, config, leaseMs, auth, driverTemplates } = deps();
+      const { table, sqs, config, leaseMs, auth, driverTemplates, pool } = await deps();
       const outcome = await runSchedulingPass(table, config, {
         holder: context.awsRequestId,
         leaseMs,
@@ -77,6 +89,12 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
           });
         }
       }
+      if (pool && outcome.after && outcome.settled) {
+        // Starting workers is an accelerator too: cleanup tries again within a minute.
+        await scaleOut(pool, outcome.after).catch((error: Error) =>
+          logger.error('workers could not be started', { error }),
+        );
+      }
       const placed = outcome.committed.reduce(
         (n, { plan: p }) => n + p.drivers.length + p.executors.length,
         0,
@@ -95,7 +113,7 @@ export function schedulerHandler(deps: () => SchedulerDeps) {
   };
 }
 
-let deps: SchedulerDeps | undefined;
+let deps: Promise<SchedulerDeps> | undefined;
 export const handler = schedulerHandler(() => {
   deps ??= schedulerDepsFromEnv();
   return deps;

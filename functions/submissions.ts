@@ -3,4 +3,6 @@ import { apiDepsFromEnv } from '../lib/api/deps.js';
 import { lazy } from '../lib/api/http.js';
 import { submissionsHandler } from '../lib/api/submissions.js';
 
-export const handler = lazy(() => submissionsHandler(apiDepsFromEnv('sparkplane-submissions')));
+export const handler = lazy(async () =>
+  submissionsHandler(await apiDepsFromEnv('sparkplane-submissions')),
+);

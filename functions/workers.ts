@@ -3,4 +3,4 @@ import { apiDepsFromEnv } from '../lib/api/deps.js';
 import { lazy } from '../lib/api/http.js';
 import { workersHandler } from '../lib/api/workers.js';
 
-export const handler = lazy(() => workersHandler(apiDepsFromEnv('sparkplane-workers')));
+export const handler = lazy(async () => workersHandler(await apiDepsFromEnv('sparkplane-workers')));

@@ -2,6 +2,7 @@
 // local gateway). Master settings come from SPARK_MASTER_OPTS, as for Spark's own master.
 
 import { Logger } from '@aws-lambda-powertools/logger';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type Nudge, nudger } from '../cloud/nudge.js';
 import { pushCommands } from '../cloud/worker-queues.js';
@@ -64,25 +65,38 @@ export function placeholdersFrom(
   return (name) => (names.has(name) ? env[name] : undefined);
 }
 
-/** Auth from SPARKPLANE_AUTH (`jws`, the default, or `off`) and the two base64url keys. */
-export function authFromEnv(env: NodeJS.ProcessEnv): AuthConfig {
+/**
+ * Auth from SPARKPLANE_AUTH (`jws`, the default, or `off`) and the two base64url keys:
+ * from Secrets Manager (SPARKPLANE_KEYS_SECRET: a JSON secret with `submissionKey` and
+ * `workerKey`) in AWS, or from SPARKPLANE_SUBMISSION_KEY and SPARKPLANE_WORKER_KEY.
+ */
+export async function authFromEnv(env: NodeJS.ProcessEnv): Promise<AuthConfig> {
   const mode = env.SPARKPLANE_AUTH ?? 'jws';
   if (mode === 'off') return AUTH_OFF;
   if (mode !== 'jws') throw new ConfigError(`SPARKPLANE_AUTH must be jws or off, not ${mode}`);
-  const submission = env.SPARKPLANE_SUBMISSION_KEY;
-  const worker = env.SPARKPLANE_WORKER_KEY;
+  let submission = env.SPARKPLANE_SUBMISSION_KEY;
+  let worker = env.SPARKPLANE_WORKER_KEY;
+  if (env.SPARKPLANE_KEYS_SECRET) {
+    const secrets = new SecretsManagerClient({});
+    const { SecretString } = await secrets.send(
+      new GetSecretValueCommand({ SecretId: env.SPARKPLANE_KEYS_SECRET }),
+    );
+    const keys = JSON.parse(SecretString ?? '{}') as { submissionKey?: string; workerKey?: string };
+    submission = keys.submissionKey;
+    worker = keys.workerKey;
+  }
   if (!submission || !worker) {
     throw new ConfigError(
-      'SPARKPLANE_SUBMISSION_KEY and SPARKPLANE_WORKER_KEY are required unless SPARKPLANE_AUTH=off',
+      'SPARKPLANE_KEYS_SECRET, or SPARKPLANE_SUBMISSION_KEY and SPARKPLANE_WORKER_KEY, are required unless SPARKPLANE_AUTH=off',
     );
   }
-  return jwsAuth(
-    decodeKey('SPARKPLANE_SUBMISSION_KEY', submission),
-    decodeKey('SPARKPLANE_WORKER_KEY', worker),
-  );
+  return jwsAuth(decodeKey('the submission key', submission), decodeKey('the worker key', worker));
 }
 
-export function apiDepsFromEnv(service: string, env: NodeJS.ProcessEnv = process.env): ApiDeps {
+export async function apiDepsFromEnv(
+  service: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ApiDeps> {
   const tableName = env.TABLE_NAME;
   const nudgeQueueUrl = env.NUDGE_QUEUE_URL;
   if (!tableName || !nudgeQueueUrl)
@@ -95,7 +109,7 @@ export function apiDepsFromEnv(service: string, env: NodeJS.ProcessEnv = process
     nudge: nudger(sqs, nudgeQueueUrl),
     master: masterConfig(props),
     worker: workerConfig(props),
-    auth: authFromEnv(env),
+    auth: await authFromEnv(env),
     placeholder: placeholdersFrom(env.SPARKPLANE_PLACEHOLDERS ?? '', env),
     driverTemplates: driverTemplatesFromEnv(env),
     now: Date.now,

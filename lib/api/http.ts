@@ -213,10 +213,10 @@ type LambdaHttp = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** A Lambda entry point built on its first invocation (its configuration is read then). */
-export function lazy(build: () => LambdaHttp): LambdaHttp {
-  let built: LambdaHttp | undefined;
-  return (event, context) => {
+export function lazy(build: () => Promise<LambdaHttp>): LambdaHttp {
+  let built: Promise<LambdaHttp> | undefined;
+  return async (event, context) => {
     built ??= build();
-    return built(event, context);
+    return (await built)(event, context);
   };
 }

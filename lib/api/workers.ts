@@ -24,6 +24,7 @@ import {
 import { applyEvent } from '../store/apply.js';
 import { loadActiveCluster } from '../store/cluster.js';
 import { type Assignment, assignmentKey, PK, recordFromItem } from '../store/layout.js';
+import { acknowledgeLaunch } from '../store/pool.js';
 import { getItems, loadScope } from '../store/scope.js';
 import { recordHeartbeat } from '../store/workers.js';
 import { driverToken } from './auth.js';
@@ -55,6 +56,10 @@ const registration = z.object({
     .default({}),
   webUiUrl: text(2048).default(''),
   workerId: id.optional(),
+  /** What runs the worker (its ECS task ARN): how the pool stops it and sees it gone. */
+  instanceId: text(2048).min(1).optional(),
+  /** The pool's launch that started it, so it no longer counts as pending. */
+  launchToken: id.optional(),
 });
 
 const executorState = z.enum(['LAUNCHING', 'RUNNING', 'KILLED', 'FAILED', 'LOST', 'EXITED']);
@@ -195,7 +200,8 @@ export function workersHandler(deps: ApiDeps) {
       if (e instanceof PropertyError) throw new ApiError(400, 'invalid_body', e.message);
       throw e;
     }
-    const reg = { ...body, id: workerId };
+    const { launchToken, ...fields } = body;
+    const reg = { ...fields, id: workerId };
     const applied = await applyEvent(
       deps.table,
       () => loadActiveCluster(deps.table),
@@ -204,6 +210,8 @@ export function workersHandler(deps: ApiDeps) {
     );
     const { outcome } = applied.decision;
     if (outcome.kind === 'failed') throw new ApiError(409, 'address_in_use', outcome.message);
+    if (launchToken && outcome.kind === 'registered')
+      await acknowledgeLaunch(deps.table, launchToken);
     const queueUrl = await ensureWorkerQueue(deps.sqs, workerId);
     await performEffects(deps, applied.effects, `worker ${workerId} registered`);
     return json(200, {

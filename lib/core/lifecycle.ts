@@ -431,6 +431,7 @@ export interface WorkerRegistration {
   readonly memoryMb: number;
   readonly webUiUrl: string;
   readonly resources: ResourceAddresses;
+  readonly instanceId?: string;
 }
 
 export type RegistrationOutcome =

@@ -71,6 +71,8 @@ export interface Worker {
   readonly lastHeartbeatMs: number;
   /** Why a DEAD worker was lost, for the executors settled after it died. */
   readonly lostReason?: string;
+  /** What runs the worker (its ECS task ARN, a local process): how the pool stops it. */
+  readonly instanceId?: string;
 }
 
 export interface DriverDescription {

@@ -12,6 +12,7 @@ import { type AuthConfig, isLoopback } from '../api/auth.js';
 import { type ApiDeps, placeholdersFrom } from '../api/deps.js';
 import { apiRoutes } from '../api/routes.js';
 import { nudger } from '../cloud/nudge.js';
+import type { PoolDeps } from '../cloud/worker-pool.js';
 import { masterConfig, workerConfig } from '../core/config.js';
 import { DEFAULT_DRIVER_TEMPLATES, type DriverTemplate } from '../core/driver-command.js';
 import { ensureTable, openTable } from '../store/table.js';
@@ -39,6 +40,11 @@ export interface ControlPlaneOptions {
    * check interval, spark.worker.timeout, at most a minute. 0 turns it off.
    */
   readonly cleanupEveryMs?: number;
+  /**
+   * The elastic pool, as the AWS stack runs it with ECS: workers started for what waits and
+   * stopped when idle. Given the gateway's URL (the workers' master), once it listens.
+   */
+  readonly pool?: (url: string) => Pick<PoolDeps, 'launcher' | 'settings' | 'registrationGraceMs'>;
   readonly now?: () => number;
 }
 
@@ -87,6 +93,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.port === undefined ? {} : { port: options.port }),
   });
 
+  const pool: PoolDeps | undefined = options.pool && {
+    ...options.pool(gateway.url),
+    table,
+    config: deps.master,
+    now: deps.now,
+    logger: deps.logger,
+  };
   let running = options.scheduler ?? true;
   const scheduler = schedulerHandler(() => ({
     table,
@@ -95,6 +108,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     leaseMs: 10_000,
     auth: deps.auth,
     driverTemplates: deps.driverTemplates,
+    ...(pool ? { pool } : {}),
   }));
   const loop = pollNudges(
     sqs,
@@ -106,7 +120,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const cleanupEveryMs =
     options.cleanupEveryMs ?? Math.min(60, deps.master.workerTimeoutSec) * 1000;
-  const cleanupDeps = { ...deps, config: deps.master, leaseMs: 30_000 };
+  const cleanupDeps = { ...deps, config: deps.master, leaseMs: 30_000, ...(pool ? { pool } : {}) };
   let cleaning: Promise<unknown> = Promise.resolve();
   const cleanupTimer =
     cleanupEveryMs > 0

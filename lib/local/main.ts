@@ -12,13 +12,17 @@ import { parseArgs } from 'node:util';
 import { AUTH_OFF, type AuthConfig, jwsAuth, mintToken } from '../api/auth.js';
 import { authFromEnv } from '../api/deps.js';
 import { propertiesFromJavaOptions } from '../core/config.js';
+import { memoryStringToMb } from '../core/properties.js';
 import { startControlPlane } from './control-plane.js';
 import { LOCAL_AWS, startEmulators } from './emulators.js';
-import { startLocalWorkers } from './workers.js';
+import { LocalLauncher } from './workers.js';
 
 const { values } = parseArgs({
   options: {
     workers: { type: 'string', default: '2' },
+    // With --max-workers the pool is elastic, as in AWS: at least --workers, at most this.
+    'max-workers': { type: 'string' },
+    'idle-timeout': { type: 'string', default: '600' },
     // Cores are Spark's slots, not CPUs: a small machine still gets room for the demo.
     cores: { type: 'string', default: String(Math.max(4, availableParallelism())) },
     memory: { type: 'string', default: '2g' },
@@ -44,10 +48,13 @@ const sparkProperties = {
 };
 
 /** With --auth: the keys from the environment, or fresh ones for this run. */
-function auth(): { config: AuthConfig; workerKey?: string } {
+async function auth(): Promise<{ config: AuthConfig; workerKey?: string }> {
   if (!values.auth) return { config: AUTH_OFF };
   if (process.env.SPARKPLANE_SUBMISSION_KEY && process.env.SPARKPLANE_WORKER_KEY) {
-    return { config: authFromEnv(process.env), workerKey: process.env.SPARKPLANE_WORKER_KEY };
+    return {
+      config: await authFromEnv(process.env),
+      workerKey: process.env.SPARKPLANE_WORKER_KEY,
+    };
   }
   const submission = randomBytes(32);
   const worker = randomBytes(32);
@@ -62,7 +69,9 @@ const emulators = await startEmulators({
   callerHandlesSignals: true,
   ...(dataDir ? { dataDir } : {}),
 });
-const { config: authConfig, workerKey } = auth();
+const { config: authConfig, workerKey } = await auth();
+const maxWorkers = Number(values['max-workers'] ?? workers);
+const elastic = values['max-workers'] !== undefined;
 const cp = await startControlPlane({
   dynamodbEndpoint: emulators.dynamodbEndpoint,
   sqsEndpoint: emulators.sqsEndpoint,
@@ -71,24 +80,46 @@ const cp = await startControlPlane({
   port: Number(values.port),
   auth: authConfig,
   sparkProperties,
+  ...(elastic
+    ? {
+        pool: (url: string) => ({
+          launcher: connect(url),
+          settings: {
+            minWorkers: workers,
+            maxWorkers,
+            workerCores: Number(values.cores),
+            workerMemoryMb: memoryStringToMb(
+              /^\d+$/.test(values.memory) ? `${values.memory}m` : values.memory,
+            ),
+            idleTimeoutMs: Number(values['idle-timeout']) * 1000,
+          },
+          registrationGraceMs: 60_000,
+        }),
+      }
+    : {}),
 });
 
-const agents = startLocalWorkers({
-  masterUrl: cp.url,
-  sqsEndpoint: emulators.sqsEndpoint,
-  count: workers,
-  cores: Number(values.cores),
-  memory: values.memory,
-  workDirs: join(base, 'work'),
-  firstPort: 7078,
-  logDir: join(base, 'logs'),
-  sparkWorkerOpts: Object.entries(sparkProperties)
-    .filter(([k]) => k.startsWith('spark.worker.'))
-    .map(([k, v]) => `-D${k}=${v}`)
-    .join(' '),
-  ...(workerKey ? { workerKey } : {}),
-});
-const { workDirs } = agents;
+let launcher: LocalLauncher | undefined;
+const connect = (url: string) =>
+  (launcher = new LocalLauncher({
+    masterUrl: url,
+    sqsEndpoint: emulators.sqsEndpoint,
+    cores: Number(values.cores),
+    memory: values.memory,
+    workDirs: join(base, 'work'),
+    firstPort: 7078,
+    logDir: join(base, 'logs'),
+    sparkWorkerOpts: Object.entries(sparkProperties)
+      .filter(([k]) => k.startsWith('spark.worker.'))
+      .map(([k, v]) => `-D${k}=${v}`)
+      .join(' '),
+    ...(workerKey ? { workerKey } : {}),
+  }));
+const agents = launcher ?? connect(cp.url);
+if (!elastic) await agents.launch(workers, 'local');
+const workDirs = Array.from({ length: elastic ? maxWorkers : workers }, (_, i) =>
+  join(base, 'work', `worker-${i + 1}`),
+);
 writeFileSync(join(base, 'local.json'), `${JSON.stringify({ url: cp.url, workDirs }, null, 2)}\n`);
 
 const token =
@@ -123,7 +154,7 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log('stopping: workers decommission and stop their processes…');
-  await agents.stop();
+  await agents.stopAll();
   await cp.close();
   await emulators.stop();
   process.exit(0);

@@ -1,23 +1,24 @@
-// Worker agents as local child processes: what ECS tasks are in AWS. Used by `npm start`,
-// the end-to-end tests and the end-to-end benchmark.
+// Worker agents as local child processes: what ECS tasks are in AWS, behind the same
+// `WorkerLauncher`. Used by `npm start`, the end-to-end tests and the e2e benchmark.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { WorkerInstance, WorkerLauncher } from '../cloud/worker-pool.js';
 import { LOCAL_AWS } from './emulators.js';
 
 export interface LocalWorkerOptions {
   readonly masterUrl: string;
   readonly sqsEndpoint: string;
-  readonly count: number;
   readonly cores: number;
   /** A Spark memory string per worker, e.g. `4g`. */
   readonly memory: string;
-  /** Worker i works in `<workDirs>/worker-<i>`. */
+  /** The n-th worker started works in `<workDirs>/worker-<n>`. */
   readonly workDirs: string;
-  /** Workers listen as 127.0.0.1:<firstPort + i>, their identity in the cluster. */
+  /** Workers listen as 127.0.0.1:<firstPort + n - 1>, their identity in the cluster. */
   readonly firstPort: number;
-  /** Where each worker's output goes (`worker-<i>.log`); inherited when absent. */
+  /** Where each worker's output goes (`worker-<n>.log`); inherited when absent. */
   readonly logDir?: string;
   readonly workerKey?: string;
   readonly sparkWorkerOpts?: string;
@@ -25,69 +26,91 @@ export interface LocalWorkerOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export interface LocalWorkers {
-  readonly processes: readonly ChildProcess[];
-  readonly workDirs: readonly string[];
-  /** SIGTERM, as ECS stops a task: each worker decommissions and stops its processes. */
-  stop(graceMs?: number): Promise<void>;
-}
-
 const workerMain = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 
-export function startLocalWorkers(o: LocalWorkerOptions): LocalWorkers {
-  const processes: ChildProcess[] = [];
-  const workDirs: string[] = [];
-  for (let i = 1; i <= o.count; i++) {
-    const workDir = join(o.workDirs, `worker-${i}`);
-    workDirs.push(workDir);
+interface Local {
+  readonly process: ChildProcess;
+  readonly workDir: string;
+  readonly startedAtMs: number;
+}
+
+export class LocalLauncher implements WorkerLauncher {
+  private readonly running = new Map<string, Local>();
+  private started = 0;
+
+  constructor(private readonly o: LocalWorkerOptions) {}
+
+  /** Every worker started so far, in order: its process and work directory. */
+  readonly all: Local[] = [];
+
+  async launch(count: number, token: string): Promise<void> {
+    for (let i = 0; i < count; i++) this.startOne(token);
+  }
+
+  private startOne(token: string): void {
+    const n = ++this.started;
+    const instanceId = `local-${randomUUID()}`;
+    const workDir = join(this.o.workDirs, `worker-${n}`);
     const child = spawn(
       process.execPath,
       [
         '--import',
         'tsx',
         workerMain,
-        ...['--master', o.masterUrl, '--host', '127.0.0.1', '--port', String(o.firstPort + i - 1)],
-        ...['--cores', String(o.cores), '--memory', o.memory, '--work-dir', workDir],
+        ...['--master', this.o.masterUrl, '--host', '127.0.0.1'],
+        ...['--port', String(this.o.firstPort + n - 1)],
+        ...['--cores', String(this.o.cores), '--memory', this.o.memory, '--work-dir', workDir],
       ],
       {
         env: {
-          ...(o.env ?? process.env),
-          AWS_ENDPOINT_URL_SQS: o.sqsEndpoint,
+          ...(this.o.env ?? process.env),
+          AWS_ENDPOINT_URL_SQS: this.o.sqsEndpoint,
           AWS_REGION: LOCAL_AWS.region,
           AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          ...(o.sparkWorkerOpts ? { SPARK_WORKER_OPTS: o.sparkWorkerOpts } : {}),
-          ...(o.workerKey ? { SPARKPLANE_WORKER_KEY: o.workerKey } : {}),
+          SPARKPLANE_INSTANCE_ID: instanceId,
+          SPARKPLANE_LAUNCH_TOKEN: token,
+          ...(this.o.sparkWorkerOpts ? { SPARK_WORKER_OPTS: this.o.sparkWorkerOpts } : {}),
+          ...(this.o.workerKey ? { SPARKPLANE_WORKER_KEY: this.o.workerKey } : {}),
         },
-        stdio: ['ignore', o.logDir ? 'pipe' : 'inherit', o.logDir ? 'pipe' : 'inherit'],
+        stdio: ['ignore', this.o.logDir ? 'pipe' : 'inherit', this.o.logDir ? 'pipe' : 'inherit'],
       },
     );
-    if (o.logDir) {
-      const log = createWriteStream(join(o.logDir, `worker-${i}.log`), { flags: 'a' });
+    if (this.o.logDir) {
+      const log = createWriteStream(join(this.o.logDir, `worker-${n}.log`), { flags: 'a' });
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);
     }
-    processes.push(child);
+    const local = { process: child, workDir, startedAtMs: Date.now() };
+    this.running.set(instanceId, local);
+    this.all.push(local);
+    child.once('exit', () => this.running.delete(instanceId));
   }
-  return {
-    processes,
-    workDirs,
-    async stop(graceMs = 20_000) {
-      await Promise.all(
-        processes.map(
-          (p) =>
-            new Promise<void>((done) => {
-              if (p.exitCode !== null || p.signalCode !== null) return done();
-              const force = setTimeout(() => p.kill('SIGKILL'), graceMs);
-              p.once('exit', () => {
-                clearTimeout(force);
-                done();
-              });
-              p.kill('SIGTERM');
-            }),
-        ),
-      );
-    },
-  };
+
+  /** SIGTERM, as ECS stops a task: the worker decommissions and stops its processes. */
+  async stop(instanceId: string, _reason: string, graceMs = 20_000): Promise<void> {
+    const local = this.running.get(instanceId);
+    if (local) await terminate(local.process, graceMs);
+  }
+
+  async list(): Promise<WorkerInstance[]> {
+    return [...this.running].map(([instanceId, l]) => ({ instanceId, startedAtMs: l.startedAtMs }));
+  }
+
+  async stopAll(graceMs = 20_000): Promise<void> {
+    await Promise.all([...this.running.values()].map((l) => terminate(l.process, graceMs)));
+  }
+}
+
+function terminate(p: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise<void>((done) => {
+    if (p.exitCode !== null || p.signalCode !== null) return done();
+    const force = setTimeout(() => p.kill('SIGKILL'), graceMs);
+    p.once('exit', () => {
+      clearTimeout(force);
+      done();
+    });
+    p.kill('SIGTERM');
+  });
 }

@@ -67,9 +67,10 @@ function workerUpdate(
   for (const field of ['state', 'lastHeartbeatMs', 'host', 'port', 'webUiUrl'] as const) {
     if (before[field] !== after[field]) set.push(`${name(field)} = ${value(after[field])}`);
   }
-  if (before.lostReason !== after.lostReason) {
-    if (after.lostReason === undefined) remove.push(name('lostReason'));
-    else set.push(`${name('lostReason')} = ${value(after.lostReason)}`);
+  for (const field of ['lostReason', 'instanceId'] as const) {
+    if (before[field] === after[field]) continue;
+    if (after[field] === undefined) remove.push(name(field));
+    else set.push(`${name(field)} = ${value(after[field])}`);
   }
   const dCores = after.coresUsed - before.coresUsed;
   const dMemory = after.memoryUsedMb - before.memoryUsedMb;

@@ -12,6 +12,7 @@
 //   COUNTER         app | driver           id counters (atomic ADD)
 //   LEASE           <name>                 the fenced leader lease
 //   IDEMPOTENCY     <Idempotency-Key>      the driver a keyed REST create made (TTL: expiresAt)
+//   POOL            workers                the elastic pool: launches pending, idle workers
 //
 // The scheduling pass reads the WORKER, DRIVER, APP and EXEC partitions with strongly
 // consistent Queries: what it reads is independent of how many completed drivers and
@@ -41,6 +42,7 @@ export const PK = {
   counter: 'COUNTER',
   lease: 'LEASE',
   idempotency: 'IDEMPOTENCY',
+  pool: 'POOL',
 } as const;
 
 /** The table's TTL attribute (epoch seconds). DynamoDB deletes late: reads check it too. */

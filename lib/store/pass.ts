@@ -2,7 +2,7 @@
 // cluster, plan with the core, commit; on a conflict read again and plan again (bounded).
 
 import type { MasterConfig } from '../core/config.js';
-import { type Effect, repairs } from '../core/lifecycle.js';
+import { applyPlan, type Effect, repairs } from '../core/lifecycle.js';
 import type { Cluster } from '../core/model.js';
 import type { Plan, SchedulingConfig } from '../core/schedule.js';
 import { schedule } from '../core/schedule.js';
@@ -38,6 +38,8 @@ export type PassOutcome =
       readonly settled: boolean;
       /** What repairing unfinished transitions asks the shell to do (kill commands). */
       readonly effects: readonly Effect[];
+      /** The cluster as the pass left it: what it read, with what it placed. */
+      readonly after?: Cluster;
     };
 
 /** What a pass needs of the master's configuration: placement, and ids for relaunches. */
@@ -58,12 +60,13 @@ export async function runSchedulingPass(
   if (!lease) return { kind: 'not-leader' };
   const committed: { plan: Plan; cluster: Cluster }[] = [];
   const effects: Effect[] = [];
-  const done = (attempts: number, settled: boolean): PassOutcome => ({
+  const done = (attempts: number, settled: boolean, after?: Cluster): PassOutcome => ({
     kind: 'done',
     committed,
     attempts,
     settled,
     effects,
+    ...(after ? { after } : {}),
   });
   try {
     for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
@@ -84,12 +87,14 @@ export async function runSchedulingPass(
         loaded = await loadActiveCluster(table);
       }
       const plan = schedule(loaded.cluster, config, options.random);
-      if (plan.drivers.length === 0 && plan.executors.length === 0) return done(attempt, true);
+      if (plan.drivers.length === 0 && plan.executors.length === 0) {
+        return done(attempt, true, loaded.cluster);
+      }
       const outcome = await commitPlan(table, loaded, plan, lease, options.faults);
       if (outcome.committed.drivers.length + outcome.committed.executors.length > 0) {
         committed.push({ plan: outcome.committed, cluster: loaded.cluster });
       }
-      if (!outcome.conflict) return done(attempt, true);
+      if (!outcome.conflict) return done(attempt, true, applyPlan(loaded.cluster, plan).cluster);
     }
     return done(options.maxAttempts, false);
   } finally {

@@ -59,6 +59,9 @@ export interface AgentOptions {
   readonly workerKey?: Uint8Array;
   readonly sqs: SQSClient;
   readonly logger: Logger;
+  /** What runs this worker (its ECS task ARN) and the pool launch that started it. */
+  readonly instanceId?: string;
+  readonly launchToken?: string;
   readonly random?: () => number;
 }
 
@@ -168,6 +171,8 @@ export class WorkerAgent {
           cores: this.o.cores,
           memoryMb: this.o.memoryMb,
           resources: this.o.resources,
+          ...(this.o.instanceId ? { instanceId: this.o.instanceId } : {}),
+          ...(this.o.launchToken ? { launchToken: this.o.launchToken } : {}),
         });
         const body = (await r.json()) as Record<string, unknown>;
         if (r.status === 409) throw new RegistrationRefused(String(body.message));

@@ -45,6 +45,15 @@ function readResources(path: string | undefined): Record<string, string[]> {
   return Object.fromEntries(entries.map((e) => [e.id.resourceName, e.addresses.map(String)]));
 }
 
+/** In ECS, the task's ARN from the metadata endpoint; locally, what the launcher set. */
+async function instanceId(): Promise<string | undefined> {
+  if (env.SPARKPLANE_INSTANCE_ID) return env.SPARKPLANE_INSTANCE_ID;
+  const metadata = env.ECS_CONTAINER_METADATA_URI_V4;
+  if (!metadata) return undefined;
+  const task = (await (await fetch(`${metadata}/task`)).json()) as { TaskARN?: string };
+  return task.TaskARN;
+}
+
 const master = values.master ?? env.SPARKPLANE_MASTER_URL;
 if (!master) {
   console.error('--master <http URL of the sparkplane API> (or SPARKPLANE_MASTER_URL) is required');
@@ -63,6 +72,7 @@ const id = workerId(config.idPattern, Date.now(), host, port);
 const logger = new Logger({ serviceName: 'sparkplane-worker', persistentKeys: { workerId: id } });
 const sqsEndpoint = env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
 
+const instance = await instanceId();
 const agent = new WorkerAgent({
   workerId: id,
   place: {
@@ -82,6 +92,8 @@ const agent = new WorkerAgent({
     : {}),
   sqs: new SQSClient(sqsEndpoint ? { endpoint: sqsEndpoint } : {}),
   logger,
+  ...(instance ? { instanceId: instance } : {}),
+  ...(env.SPARKPLANE_LAUNCH_TOKEN ? { launchToken: env.SPARKPLANE_LAUNCH_TOKEN } : {}),
 });
 
 let stopping = false;

@@ -9,7 +9,7 @@ import { inject } from 'vitest';
 import { AUTH_OFF } from '../../lib/api/auth.js';
 import { type ControlPlane, startControlPlane } from '../../lib/local/control-plane.js';
 import { LOCAL_AWS } from '../../lib/local/emulators.js';
-import { startLocalWorkers } from '../../lib/local/workers.js';
+import { LocalLauncher } from '../../lib/local/workers.js';
 import { uniqueName } from '../integration/aws.js';
 
 export const fixture = (name: string) =>
@@ -40,10 +40,9 @@ export async function startCluster(
     sparkProperties: options.sparkProperties ?? {},
   });
   const count = options.workers ?? 2;
-  const workers = startLocalWorkers({
+  const workers = new LocalLauncher({
     masterUrl: cp.url,
     sqsEndpoint: inject('sqsEndpoint'),
-    count,
     cores: options.cores ?? 4,
     memory: '4g',
     workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-e2e-')),
@@ -52,6 +51,7 @@ export async function startCluster(
     // No Spark here, whatever the machine has: the docs example must end in ERROR.
     env: { PATH: dirname(process.execPath), HOME: process.env.HOME, POWERTOOLS_LOG_LEVEL: 'WARN' },
   });
+  await workers.launch(count, 'e2e');
   const get = async (path: string) =>
     (await (await fetch(`${cp.url}${path}`)).json()) as Record<string, unknown>;
   const post = async (path: string, body?: unknown, method = 'POST') =>
@@ -82,13 +82,13 @@ export async function startCluster(
   return {
     cp,
     url: cp.url,
-    workers: workers.processes,
-    workDirs: workers.workDirs,
+    workers: workers.all.map((w) => w.process),
+    workDirs: workers.all.map((w) => w.workDir),
     get,
     post,
     until,
     async stop() {
-      await workers.stop();
+      await workers.stopAll();
       await cp.close();
     },
   };
