@@ -2,10 +2,13 @@
 // zod schemas (bounded in size, the offending field named), one error shape, and the Lambda
 // entry point. Anything the caller sent wrong is a 4xx; only our own failures are 5xx.
 
+import { STATUS_CODES } from 'node:http';
 import { ParameterValidationError, Router } from '@aws-lambda-powertools/event-handler/http';
 import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type {
+  ALBEvent,
+  ALBResult,
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Context,
@@ -212,11 +215,88 @@ type LambdaHttp = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** A Lambda entry point built on its first invocation (its configuration is read then). */
-export function lazy(build: () => Promise<LambdaHttp>): LambdaHttp {
-  let built: Promise<LambdaHttp> | undefined;
-  return async (event, context) => {
-    built ??= build();
-    return (await built)(event, context);
+const isAlb = (event: unknown): event is ALBEvent =>
+  typeof event === 'object' &&
+  event !== null &&
+  'requestContext' in event &&
+  typeof (event as ALBEvent).requestContext === 'object' &&
+  'elb' in (event as ALBEvent).requestContext;
+
+/**
+ * The internal load balancer (the `spark://` URL for spark-submit: plain HTTP on 6066)
+ * invokes the same function with its own event shape: it is read as API Gateway's.
+ */
+function fromAlb(event: ALBEvent): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (values) headers[name.toLowerCase()] = values.join(',');
+  }
+  const query = new URLSearchParams(
+    Object.entries(event.queryStringParameters ?? {}).map(([k, v]): [string, string] => [
+      k,
+      v ?? '',
+    ]),
+  ).toString();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: event.path,
+    rawQueryString: query,
+    headers,
+    ...(event.body ? { body: event.body } : {}),
+    isBase64Encoded: event.isBase64Encoded,
+    requestContext: {
+      accountId: '',
+      apiId: 'alb',
+      domainName: headers.host ?? 'sparkplane.invalid',
+      domainPrefix: 'alb',
+      http: {
+        method: event.httpMethod,
+        path: event.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: headers['x-forwarded-for']?.split(',')[0]?.trim() ?? '',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: '',
+      routeKey: '$default',
+      stage: '$default',
+      time: '',
+      timeEpoch: Date.now(),
+    },
   };
+}
+
+function toAlb(result: APIGatewayProxyStructuredResultV2): ALBResult {
+  const statusCode = result.statusCode ?? 200;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  return {
+    statusCode,
+    statusDescription: `${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trim(),
+    headers,
+    body: result.body ?? '',
+    isBase64Encoded: result.isBase64Encoded ?? false,
+  };
+}
+
+/**
+ * A Lambda entry point built on its first invocation (its configuration is read then),
+ * for API Gateway's events and the load balancer's alike.
+ */
+export function lazy(build: () => Promise<LambdaHttp>) {
+  let built: Promise<LambdaHttp> | undefined;
+  async function handler(
+    event: APIGatewayProxyEventV2,
+    context: Context,
+  ): Promise<APIGatewayProxyStructuredResultV2>;
+  async function handler(event: ALBEvent, context: Context): Promise<ALBResult>;
+  async function handler(event: APIGatewayProxyEventV2 | ALBEvent, context: Context) {
+    built ??= build();
+    const serve = await built;
+    return isAlb(event) ? toAlb(await serve(fromAlb(event), context)) : serve(event, context);
+  }
+  return handler;
 }
