@@ -1,14 +1,140 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+// The sparkplane control plane in one stack: the HTTP API and its four functions, the
+// scheduler on its FIFO nudge queue, cleanup every minute, the state table, the keys, the
+// ECS cluster and task definition the worker pool starts workers from, and alarms.
+// Environment-agnostic (no lookups), so `cdk synth` works offline.
+
+import { fileURLToPath } from 'node:url';
+import {
+  Aws,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { LambdaTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { API_ROUTES, type ApiFunction } from '../lib/api/routes.js';
 import { EXPIRES_AT } from '../lib/store/layout.js';
 
-/** The sparkplane control plane. It grows one part at a time; today: its state table. */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A cdk-nag finding accepted on purpose, and why (the tests fail on any other). */
+const acknowledge = (scope: Construct, id: string, reason: string) =>
+  Validations.of(scope).acknowledge({ id: `AwsSolutions-${id}`, reason });
+
+/** Settings, from the CDK context (`-c key=value` or cdk.json) or as props. */
+export interface SparkplaneSettings {
+  /** Workers the pool keeps (and starts at once); 0 is zero idle cost. */
+  readonly minWorkers: number;
+  readonly maxWorkers: number;
+  /** Fargate task size: vCPU units (1024 = 1 vCPU) and MiB. */
+  readonly workerCpu: number;
+  readonly workerMemoryMiB: number;
+  /** An idle worker (nothing to run) is stopped after this many seconds. */
+  readonly idleTimeoutSec: number;
+  /** The master's Spark properties (`-Dspark.deploy.spreadOutApps=false …`). */
+  readonly sparkMasterOpts: string;
+  /** The workers' (`-Dspark.worker.timeout=…`, cleanup settings). */
+  readonly sparkWorkerOpts: string;
+  /** An internal load balancer on 6066 for `spark-submit --master spark://…`. */
+  readonly loadBalancer: boolean;
+  /** An existing VPC instead of a new one without NAT gateways. */
+  readonly vpc?: {
+    readonly vpcId: string;
+    readonly availabilityZones: readonly string[];
+    readonly subnetIds: readonly string[];
+    /** Whether those subnets route to an internet gateway (workers get public IPs). */
+    readonly publicSubnets: boolean;
+    readonly cidr: string;
+  };
+  /** Keep the state table when the stack is deleted (the default). */
+  readonly retainTable: boolean;
+}
+
+export const DEFAULT_SETTINGS: SparkplaneSettings = {
+  minWorkers: 0,
+  maxWorkers: 10,
+  workerCpu: 1024,
+  workerMemoryMiB: 4096,
+  idleTimeoutSec: 600,
+  sparkMasterOpts: '',
+  sparkWorkerOpts: '',
+  loadBalancer: false,
+  retainTable: true,
+};
+
+/** Reads the settings from the context, each falling back to its default. */
+export function settingsFromContext(node: Construct['node']): SparkplaneSettings {
+  const get = (key: string) => node.tryGetContext(key) as string | number | boolean | undefined;
+  const num = (key: keyof SparkplaneSettings) => {
+    const v = get(key);
+    return v === undefined ? (DEFAULT_SETTINGS[key] as number) : Number(v);
+  };
+  const bool = (key: keyof SparkplaneSettings) => {
+    const v = get(key);
+    return v === undefined ? (DEFAULT_SETTINGS[key] as boolean) : v === true || v === 'true';
+  };
+  const list = (key: string) =>
+    String(get(key) ?? '')
+      .split(',')
+      .filter(Boolean);
+  const vpcId = get('vpcId');
+  return {
+    minWorkers: num('minWorkers'),
+    maxWorkers: num('maxWorkers'),
+    workerCpu: num('workerCpu'),
+    workerMemoryMiB: num('workerMemoryMiB'),
+    idleTimeoutSec: num('idleTimeoutSec'),
+    sparkMasterOpts: String(get('sparkMasterOpts') ?? ''),
+    sparkWorkerOpts: String(get('sparkWorkerOpts') ?? ''),
+    loadBalancer: bool('loadBalancer'),
+    retainTable: bool('retainTable'),
+    ...(vpcId
+      ? {
+          vpc: {
+            vpcId: String(vpcId),
+            availabilityZones: list('availabilityZones'),
+            subnetIds: list('subnetIds'),
+            publicSubnets: get('publicSubnets') === true || get('publicSubnets') === 'true',
+            cidr: String(get('vpcCidr') ?? '10.0.0.0/8'),
+          },
+        }
+      : {}),
+  };
+}
+
 export class SparkplaneStack extends Stack {
   readonly table: TableV2;
+  readonly api: HttpApi;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: StackProps & { settings?: SparkplaneSettings } = {},
+  ) {
     super(scope, id, props);
+    const settings = props.settings ?? settingsFromContext(this.node);
+
     // Every fact the master knows lives here (DESIGN.md): kept when the stack goes away.
     this.table = new TableV2(this, 'State', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
@@ -16,7 +142,361 @@ export class SparkplaneStack extends Stack {
       billing: Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: EXPIRES_AT,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: settings.retainTable ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+
+    // Two keys, never the same: Spark's JWS key for submissions, one for workers. 64
+    // letters and digits read as base64url are 384 bits.
+    const keySecret = (name: string, what: string) =>
+      new Secret(this, name, {
+        description: `sparkplane ${what} (base64url, JWS HS256)`,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      });
+    const submissionKey = keySecret('SubmissionKey', 'submission key');
+    const workerKey = keySecret('WorkerKey', 'worker key');
+    for (const key of [submissionKey, workerKey]) {
+      acknowledge(
+        key,
+        'SMG4',
+        'Rotating a signing key invalidates every token signed with it (users, workers, running drivers): rotate by hand, as the README says',
+      );
+    }
+
+    const deadLetters = new Queue(this, 'NudgesDeadLetters', {
+      fifo: true,
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    const nudges = new Queue(this, 'Nudges', {
+      fifo: true,
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      // A pass takes the lease for 30 s at most; a message is seen again after that.
+      visibilityTimeout: Duration.seconds(60),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 20 },
+    });
+    const workerQueuePrefix = `${this.stackName}-worker-`.toLowerCase();
+    const workerQueues = `arn:${Aws.PARTITION}:sqs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${workerQueuePrefix}*`;
+    const queuesWildcard = `IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${workerQueuePrefix}*]`;
+    const queuesReason =
+      "Each worker gets its own command queue when it registers; this stack's queues share its prefix, and only its queues match";
+
+    // ---- network and workers ----
+    const vpc = settings.vpc
+      ? ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+          vpcId: settings.vpc.vpcId,
+          availabilityZones: [...settings.vpc.availabilityZones],
+          ...(settings.vpc.publicSubnets
+            ? { publicSubnetIds: [...settings.vpc.subnetIds] }
+            : { privateSubnetIds: [...settings.vpc.subnetIds] }),
+          vpcCidrBlock: settings.vpc.cidr,
+        })
+      : new ec2.Vpc(this, 'Vpc', {
+          // No NAT gateway (its hourly price is idle cost): workers get public IPs and
+          // reach AWS through the internet gateway; nothing can reach them from outside.
+          natGateways: 0,
+          maxAzs: 2,
+          subnetConfiguration: [{ name: 'workers', subnetType: ec2.SubnetType.PUBLIC }],
+          flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+        });
+    const publicWorkers = settings.vpc ? settings.vpc.publicSubnets : true;
+    const workerSubnets = vpc.selectSubnets({
+      subnetType: publicWorkers ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+    });
+    const workerGroup = new ec2.SecurityGroup(this, 'WorkerGroup', {
+      vpc,
+      description:
+        'sparkplane workers: drivers and executors reach each other, nothing else gets in',
+      allowAllOutbound: true,
+    });
+    workerGroup.addIngressRule(workerGroup, ec2.Port.allTcp(), 'executors to drivers and back');
+
+    const workersCluster = new ecs.Cluster(this, 'WorkerCluster', {
+      vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    const task = new ecs.FargateTaskDefinition(this, 'Worker', {
+      cpu: settings.workerCpu,
+      memoryLimitMiB: settings.workerMemoryMiB,
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.ARM64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    const workerCores = Math.max(1, Math.floor(settings.workerCpu / 1024));
+    // Spark's default: all memory but 1 GiB for drivers and executors.
+    const workerMemoryMb = Math.max(1024, settings.workerMemoryMiB - 1024);
+    const container = task.addContainer('worker', {
+      image: ecs.ContainerImage.fromAsset(ROOT, { platform: Platform.LINUX_ARM64 }),
+      logging: ecs.LogDrivers.awsLogs({
+        streamPrefix: 'worker',
+        logGroup: new LogGroup(this, 'WorkerLogs', { retention: RetentionDays.ONE_MONTH }),
+      }),
+      environment: {
+        SPARK_WORKER_CORES: String(workerCores),
+        SPARK_WORKER_MEMORY: `${workerMemoryMb}m`,
+        SPARK_WORKER_OPTS: settings.sparkWorkerOpts,
+        WORKER_QUEUE_PREFIX: workerQueuePrefix,
+      },
+      secrets: { SPARKPLANE_WORKER_KEY: ecs.Secret.fromSecretsManager(workerKey) },
+    });
+    task.taskRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        resources: [workerQueues],
+      }),
+    );
+    acknowledge(task, queuesWildcard, queuesReason);
+    acknowledge(
+      task,
+      'IAM5[Resource::*]',
+      "The execution role's ecr:GetAuthorizationToken has no resource-level permissions (CDK's image pull grant)",
+    );
+    acknowledge(
+      task,
+      'ECS2',
+      'The environment holds settings only (cores, memory, Spark options, the API URL); the worker key comes from Secrets Manager',
+    );
+
+    // ---- functions ----
+    const logGroup = (name: string) =>
+      new LogGroup(this, `${name}Logs`, { retention: RetentionDays.ONE_MONTH });
+    const common = {
+      TABLE_NAME: this.table.tableName,
+      NUDGE_QUEUE_URL: nudges.queueUrl,
+      SPARK_MASTER_OPTS: settings.sparkMasterOpts,
+      SPARKPLANE_SUBMISSION_KEY_SECRET: submissionKey.secretArn,
+      SPARKPLANE_WORKER_KEY_SECRET: workerKey.secretArn,
+      WORKER_QUEUE_PREFIX: workerQueuePrefix,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const pool = {
+      WORKER_CLUSTER: workersCluster.clusterName,
+      WORKER_TASK_DEFINITION: task.taskDefinitionArn,
+      WORKER_CONTAINER: container.containerName,
+      WORKER_SUBNETS: workerSubnets.subnetIds.join(','),
+      WORKER_SECURITY_GROUPS: workerGroup.securityGroupId,
+      WORKER_PUBLIC_IP: String(publicWorkers),
+      WORKER_STARTED_BY: 'sparkplane',
+      WORKER_CORES: String(workerCores),
+      WORKER_MEMORY_MB: String(workerMemoryMb),
+      POOL_MIN_WORKERS: String(settings.minWorkers),
+      POOL_MAX_WORKERS: String(settings.maxWorkers),
+      POOL_IDLE_TIMEOUT_SEC: String(settings.idleTimeoutSec),
+    };
+    const fn = (name: string, entry: string, environment: Record<string, string>, timeout = 29) =>
+      new NodejsFunction(this, name, {
+        entry: `${ROOT}functions/${entry}.ts`,
+        handler: 'handler',
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        memorySize: 1024,
+        timeout: Duration.seconds(timeout),
+        logGroup: logGroup(name),
+        environment: { ...common, ...environment },
+        bundling: {
+          format: OutputFormat.ESM,
+          target: 'node24',
+          minify: true,
+          sourceMap: true,
+          // Bundled, not the runtime's: the SDK versions tested are the ones deployed.
+          externalModules: [],
+          banner:
+            "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        },
+      });
+
+    const http: Record<ApiFunction, NodejsFunction> = {
+      submissions: fn('Submissions', 'submissions', {}),
+      workers: fn('Workers', 'workers', {}),
+      applications: fn('Applications', 'applications', {}),
+      cluster: fn('Cluster', 'cluster', {}),
+    };
+    const scheduler = fn('Scheduler', 'scheduler', pool, 60);
+    const cleanup = fn('Cleanup', 'cleanup', pool, 60);
+
+    for (const f of [...Object.values(http), scheduler, cleanup]) {
+      this.table.grantReadWriteData(f);
+      // Both keys everywhere: a token of the wrong kind is told apart from a bad one.
+      submissionKey.grantRead(f);
+      workerKey.grantRead(f);
+      acknowledge(
+        f,
+        'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'The basic execution role only lets the function write its own logs',
+      );
+    }
+    for (const f of [http.submissions, http.workers, http.applications, cleanup]) {
+      nudges.grantSendMessages(f);
+    }
+    // Kill and launch commands go to each worker's own queue; registration creates it,
+    // cleanup deletes the queues of forgotten workers.
+    const queues = (f: NodejsFunction, actions: string[]) =>
+      f.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['sqs:GetQueueUrl', 'sqs:SendMessage', ...actions],
+          resources: [workerQueues],
+        }),
+      );
+    for (const f of [http.submissions, http.applications, scheduler]) queues(f, []);
+    queues(http.workers, ['sqs:CreateQueue', 'sqs:SetQueueAttributes']);
+    queues(cleanup, ['sqs:DeleteQueue']);
+    for (const f of [http.submissions, http.applications, http.workers, scheduler, cleanup]) {
+      acknowledge(f, queuesWildcard, queuesReason);
+    }
+    for (const f of [scheduler, cleanup]) {
+      f.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ecs:RunTask'],
+          resources: [task.taskDefinitionArn],
+          conditions: { ArnEquals: { 'ecs:cluster': workersCluster.clusterArn } },
+        }),
+      );
+      f.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
+          resources: [
+            `arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:task/${workersCluster.clusterName}/*`,
+          ],
+        }),
+      );
+      f.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ecs:ListTasks'],
+          resources: ['*'],
+          conditions: { ArnEquals: { 'ecs:cluster': workersCluster.clusterArn } },
+        }),
+      );
+      f.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['iam:PassRole'],
+          resources: [task.taskRole.roleArn, task.obtainExecutionRole().roleArn],
+        }),
+      );
+      acknowledge(
+        f,
+        'IAM5[Resource::*]',
+        'ecs:ListTasks has no resource-level permissions; the statement is limited to the worker cluster by condition',
+      );
+      acknowledge(
+        f,
+        `IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${this.getLogicalId(workersCluster.node.defaultChild as ecs.CfnCluster)}>/*]`,
+        "Workers' tasks are started at run time: only tasks of the worker cluster match",
+      );
+    }
+
+    scheduler.addEventSource(
+      new SqsEventSource(nudges, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        // One message group makes passes serial anyway; two is the least SQS allows.
+        maxConcurrency: 2,
+      }),
+    );
+    new Rule(this, 'EveryMinute', {
+      description: 'sparkplane cleanup: worker timeouts, retention, the worker pool',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(cleanup)],
+    });
+
+    // ---- the HTTP API ----
+    const integrations = Object.fromEntries(
+      Object.entries(http).map(([name, f]) => [name, new HttpLambdaIntegration(`${name}Route`, f)]),
+    ) as Record<ApiFunction, HttpLambdaIntegration>;
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
+    this.api = new HttpApi(this, 'Api', {
+      description: "sparkplane: Spark's REST submission protocol, workers, applications",
+      createDefaultStage: false,
+      // Spark's error servlet answers every path no other family claims.
+      defaultIntegration: integrations.submissions,
+    });
+    acknowledge(
+      this.api,
+      'APIG4',
+      "Every route authorizes in its function: Spark's JWSFilter semantics on the REST routes (its 403 answers), a separate worker credential on worker routes; a JWT authorizer could do neither",
+    );
+    this.api.addStage('Stage', {
+      stageName: '$default',
+      autoDeploy: true,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    for (const { routeKey, fn: target } of API_ROUTES) {
+      if (routeKey === '$default') continue;
+      const [, path] = routeKey.split(' ');
+      this.api.addRoutes({
+        path: path as string,
+        methods: [HttpMethod.ANY],
+        integration: integrations[target],
+      });
+    }
+    const apiUrl = this.api.apiEndpoint;
+    container.addEnvironment('SPARKPLANE_MASTER_URL', apiUrl);
+    new CfnOutput(this, 'ApiUrl', {
+      value: apiUrl,
+      description: "The API: Spark's REST submissions under /v1/submissions",
+    });
+
+    // ---- spark-submit's plain HTTP: an internal load balancer on 6066 ----
+    if (settings.loadBalancer) {
+      const lbGroup = new ec2.SecurityGroup(this, 'SubmitFromVpc', {
+        vpc,
+        description: 'spark-submit from inside the VPC to 6066',
+        allowAllOutbound: false,
+      });
+      lbGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(6066), 'spark-submit');
+      acknowledge(lbGroup, 'EC23', "Open to the VPC's own address range only, on 6066");
+      const lb = new elbv2.ApplicationLoadBalancer(this, 'Submit', {
+        vpc,
+        internetFacing: false,
+        securityGroup: lbGroup,
+        vpcSubnets: workerSubnets,
+        dropInvalidHeaderFields: true,
+      });
+      acknowledge(
+        lb,
+        'ELB2',
+        'Access logging needs the region when the template is made; this stack stays environment-agnostic. The submissions function logs every request',
+      );
+      lb.addListener('Rest', {
+        port: 6066,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultTargetGroups: [
+          new elbv2.ApplicationTargetGroup(this, 'SubmissionsTarget', {
+            targets: [new LambdaTarget(http.submissions)],
+          }),
+        ],
+      });
+      new CfnOutput(this, 'MasterUrl', {
+        value: `spark://${lb.loadBalancerDnsName}:6066`,
+        description: 'For spark-submit --master (cluster deploy mode, REST), from inside the VPC',
+      });
+    }
+
+    // ---- alarms (attach actions to taste) ----
+    new Alarm(this, 'NudgesInDeadLetters', {
+      alarmDescription: 'Scheduler nudges failed 20 times: passes are failing',
+      metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    for (const [name, f] of Object.entries({ ...http, scheduler, cleanup })) {
+      new Alarm(this, `${name[0]?.toUpperCase()}${name.slice(1)}Errors`, {
+        alarmDescription: `The ${name} function fails (its logs say why)`,
+        metric: f.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
   }
 }

@@ -66,28 +66,27 @@ export function placeholdersFrom(
 }
 
 /**
- * Auth from SPARKPLANE_AUTH (`jws`, the default, or `off`) and the two base64url keys:
- * from Secrets Manager (SPARKPLANE_KEYS_SECRET: a JSON secret with `submissionKey` and
- * `workerKey`) in AWS, or from SPARKPLANE_SUBMISSION_KEY and SPARKPLANE_WORKER_KEY.
+ * Auth from SPARKPLANE_AUTH (`jws`, the default, or `off`) and the two base64url keys: in
+ * AWS from Secrets Manager (SPARKPLANE_SUBMISSION_KEY_SECRET, SPARKPLANE_WORKER_KEY_SECRET:
+ * secret ids), else from SPARKPLANE_SUBMISSION_KEY and SPARKPLANE_WORKER_KEY.
  */
 export async function authFromEnv(env: NodeJS.ProcessEnv): Promise<AuthConfig> {
   const mode = env.SPARKPLANE_AUTH ?? 'jws';
   if (mode === 'off') return AUTH_OFF;
   if (mode !== 'jws') throw new ConfigError(`SPARKPLANE_AUTH must be jws or off, not ${mode}`);
-  let submission = env.SPARKPLANE_SUBMISSION_KEY;
-  let worker = env.SPARKPLANE_WORKER_KEY;
-  if (env.SPARKPLANE_KEYS_SECRET) {
-    const secrets = new SecretsManagerClient({});
-    const { SecretString } = await secrets.send(
-      new GetSecretValueCommand({ SecretId: env.SPARKPLANE_KEYS_SECRET }),
-    );
-    const keys = JSON.parse(SecretString ?? '{}') as { submissionKey?: string; workerKey?: string };
-    submission = keys.submissionKey;
-    worker = keys.workerKey;
-  }
+  const secrets = new SecretsManagerClient({});
+  const read = async (secret: string | undefined, plain: string | undefined) => {
+    if (!secret) return plain;
+    const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secret }));
+    return SecretString;
+  };
+  const [submission, worker] = await Promise.all([
+    read(env.SPARKPLANE_SUBMISSION_KEY_SECRET, env.SPARKPLANE_SUBMISSION_KEY),
+    read(env.SPARKPLANE_WORKER_KEY_SECRET, env.SPARKPLANE_WORKER_KEY),
+  ]);
   if (!submission || !worker) {
     throw new ConfigError(
-      'SPARKPLANE_KEYS_SECRET, or SPARKPLANE_SUBMISSION_KEY and SPARKPLANE_WORKER_KEY, are required unless SPARKPLANE_AUTH=off',
+      'the submission and worker keys are required (SPARKPLANE_*_KEY_SECRET or SPARKPLANE_*_KEY) unless SPARKPLANE_AUTH=off',
     );
   }
   return jwsAuth(decodeKey('the submission key', submission), decodeKey('the worker key', worker));

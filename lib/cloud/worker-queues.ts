@@ -14,9 +14,16 @@ import type { WorkerCommand } from '../protocol/commands.js';
 
 const SQS_BATCH = 10;
 
+/**
+ * Every worker queue's name starts with this (WORKER_QUEUE_PREFIX): the deployed stack
+ * sets its own, so its functions' permissions cover its queues and no other stack's.
+ */
+export const workerQueuePrefix = (): string =>
+  process.env.WORKER_QUEUE_PREFIX ?? 'sparkplane-worker-';
+
 /** A queue name SQS accepts (letters, digits, `-`, `_`; at most 80 characters). */
 export function workerQueueName(workerId: string): string {
-  const name = `sparkplane-worker-${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const name = `${workerQueuePrefix()}${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   if (name.length <= 80) return name;
   const digest = createHash('sha256').update(workerId).digest('hex').slice(0, 16);
   return `${name.slice(0, 63)}-${digest}`;

@@ -1,12 +1,48 @@
-import { App } from 'aws-cdk-lib';
+// The synthesized template: every resource, route, permission and setting the stack
+// promises, and cdk-nag's AwsSolutions pack with nothing left unacknowledged.
+import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { describe, it } from 'vitest';
-import { SparkplaneStack } from '../../../infra/stack.js';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_SETTINGS,
+  type SparkplaneSettings,
+  SparkplaneStack,
+} from '../../../infra/stack.js';
+import { API_ROUTES } from '../../../lib/api/routes.js';
+
+/** Bundling skipped (esbuild and the image are built by `cdk synth`/`deploy`, not here). */
+function synth(settings: SparkplaneSettings = DEFAULT_SETTINGS, nag = false) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new SparkplaneStack(app, 'Sparkplane', { settings });
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, template: Template.fromStack(stack) };
+}
+
+const withLoadBalancer: SparkplaneSettings = {
+  ...DEFAULT_SETTINGS,
+  loadBalancer: true,
+  minWorkers: 1,
+  maxWorkers: 20,
+  vpc: {
+    vpcId: 'vpc-123',
+    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+    subnetIds: ['subnet-1', 'subnet-2'],
+    publicSubnets: false,
+    cidr: '10.1.0.0/16',
+  },
+};
 
 describe('the CDK stack', () => {
-  const template = Template.fromStack(new SparkplaneStack(new App(), 'Test'));
+  const { template } = synth();
+  const functions = template.findResources('AWS::Lambda::Function');
+  const fnNamed = (prefix: string) => {
+    const entry = Object.entries(functions).find(([id]) => id.startsWith(prefix));
+    if (!entry) throw new Error(`no function ${prefix}`);
+    return entry;
+  };
 
-  it('keeps the state in one on-demand table with point-in-time recovery and TTL', () => {
+  it('keeps the state in one on-demand table with point-in-time recovery and TTL, retained', () => {
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
     template.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
@@ -26,4 +62,195 @@ describe('the CDK stack', () => {
       }),
     });
   });
+
+  it('runs six functions on the newest Node.js runtime, on arm64', () => {
+    expect(Object.keys(functions)).toHaveLength(6);
+    for (const prefix of [
+      'Submissions',
+      'Workers',
+      'Applications',
+      'Cluster',
+      'Scheduler',
+      'Cleanup',
+    ]) {
+      const [, f] = fnNamed(prefix);
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+      expect(Object.keys(f.Properties.Environment.Variables)).toEqual(
+        expect.arrayContaining([
+          'TABLE_NAME',
+          'NUDGE_QUEUE_URL',
+          'SPARK_MASTER_OPTS',
+          'SPARKPLANE_SUBMISSION_KEY_SECRET',
+          'SPARKPLANE_WORKER_KEY_SECRET',
+          'WORKER_QUEUE_PREFIX',
+        ]),
+      );
+    }
+    const [, scheduler] = fnNamed('Scheduler');
+    expect(scheduler.Properties.Environment.Variables).toMatchObject({
+      POOL_MIN_WORKERS: '0',
+      POOL_MAX_WORKERS: '10',
+      POOL_IDLE_TIMEOUT_SEC: '600',
+      WORKER_CORES: '1',
+      WORKER_MEMORY_MB: '3072',
+      WORKER_PUBLIC_IP: 'true',
+    });
+  });
+
+  it('serves every route of PROTOCOL.md, Spark’s error servlet as the default route', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties.RouteKey,
+    );
+    expect(routes.sort()).toEqual(API_ROUTES.map((r) => r.routeKey).sort());
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it('feeds the scheduler from a FIFO queue with a dead-letter queue, SSL only, partial batch failures', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 20 }),
+    });
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    expect(policies).toHaveLength(2);
+    for (const p of policies) {
+      expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('aws:SecureTransport');
+    }
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it('runs cleanup every minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnNamed('Cleanup')[0], 'Arn'] } })],
+    });
+  });
+
+  it('defines the worker: an arm64 Fargate task from the Dockerfile, its key from Secrets Manager', () => {
+    template.resourceCountIs('AWS::ECS::Cluster', 1);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RequiresCompatibilities: ['FARGATE'],
+      Cpu: '1024',
+      Memory: '4096',
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'worker',
+          Secrets: [Match.objectLike({ Name: 'SPARKPLANE_WORKER_KEY' })],
+          Environment: Match.arrayWith([
+            { Name: 'SPARK_WORKER_CORES', Value: '1' },
+            Match.objectLike({ Name: 'SPARKPLANE_MASTER_URL' }),
+          ]),
+        }),
+      ],
+    });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+  });
+
+  it('needs no NAT gateway: workers in public subnets, nothing may reach them from outside', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::FlowLog', 1);
+    const groups = Object.values(template.findResources('AWS::EC2::SecurityGroup'));
+    for (const g of groups) expect(g.Properties.SecurityGroupIngress ?? []).toEqual([]);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp',
+      FromPort: 0,
+      ToPort: 65535,
+    });
+  });
+
+  it('grants each function only what it uses', () => {
+    const statementsOf = (prefix: string) => {
+      const role = fnNamed(prefix)[1].Properties.Role['Fn::GetAtt'][0];
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role),
+      );
+      return policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    };
+    const actions = (prefix: string) =>
+      statementsOf(prefix).flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    expect(actions('Cluster')).not.toContain('sqs:SendMessage');
+    expect(actions('Workers')).toContain('sqs:CreateQueue');
+    expect(actions('Submissions')).not.toContain('sqs:CreateQueue');
+    expect(actions('Submissions')).not.toContain('ecs:RunTask');
+    expect(actions('Cleanup')).toEqual(expect.arrayContaining(['ecs:StopTask', 'sqs:DeleteQueue']));
+    const runTask = statementsOf('Scheduler').find(
+      (s: { Action: unknown }) => s.Action === 'ecs:RunTask',
+    );
+    expect(runTask.Condition).toEqual({ ArnEquals: { 'ecs:cluster': expect.anything() } });
+    expect(actions('Scheduler')).toContain('iam:PassRole');
+  });
+
+  it('alarms on dead-lettered nudges and on every function’s errors', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+    });
+  });
+
+  it('outputs the API URL; no load balancer unless asked', () => {
+    template.hasOutput('ApiUrl', Match.anyValue());
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
+  });
+});
+
+describe('with a load balancer and an existing VPC', () => {
+  const { template } = synth(withLoadBalancer);
+
+  it('fronts the submissions function with an internal load balancer on 6066, and outputs spark://', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+      Type: 'application',
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 6066,
+      Protocol: 'HTTP',
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'lambda',
+    });
+    template.hasOutput('MasterUrl', {
+      Value: { 'Fn::Join': ['', ['spark://', Match.anyValue(), ':6066']] },
+    });
+  });
+
+  it('uses the given VPC and subnets, workers without public IPs, and the pool settings', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 0);
+    const scheduler = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('Scheduler'),
+    )?.[1];
+    expect(scheduler?.Properties.Environment.Variables).toMatchObject({
+      WORKER_SUBNETS: 'subnet-1,subnet-2',
+      WORKER_PUBLIC_IP: 'false',
+      POOL_MIN_WORKERS: '1',
+      POOL_MAX_WORKERS: '20',
+    });
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  for (const [name, settings] of [
+    ['defaults', DEFAULT_SETTINGS],
+    ['load balancer and existing VPC', withLoadBalancer],
+  ] as const) {
+    it(`${name}: no finding left unacknowledged (each acknowledgement says why in the stack)`, () => {
+      const { app } = synth(settings, true);
+      expect(() => app.synth()).not.toThrow();
+    });
+  }
 });
