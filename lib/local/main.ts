@@ -70,6 +70,22 @@ const emulators = await startEmulators({
   ...(dataDir ? { dataDir } : {}),
 });
 const { config: authConfig, workerKey } = await auth();
+let launcher: LocalLauncher | undefined;
+const connect = (url: string) =>
+  (launcher = new LocalLauncher({
+    masterUrl: url,
+    sqsEndpoint: emulators.sqsEndpoint,
+    cores: Number(values.cores),
+    memory: values.memory,
+    workDirs: join(base, 'work'),
+    firstPort: 7078,
+    logDir: join(base, 'logs'),
+    sparkWorkerOpts: Object.entries(sparkProperties)
+      .filter(([k]) => k.startsWith('spark.worker.'))
+      .map(([k, v]) => `-D${k}=${v}`)
+      .join(' '),
+    ...(workerKey ? { workerKey } : {}),
+  }));
 const maxWorkers = Number(values['max-workers'] ?? workers);
 const elastic = values['max-workers'] !== undefined;
 const cp = await startControlPlane({
@@ -99,22 +115,6 @@ const cp = await startControlPlane({
     : {}),
 });
 
-let launcher: LocalLauncher | undefined;
-const connect = (url: string) =>
-  (launcher = new LocalLauncher({
-    masterUrl: url,
-    sqsEndpoint: emulators.sqsEndpoint,
-    cores: Number(values.cores),
-    memory: values.memory,
-    workDirs: join(base, 'work'),
-    firstPort: 7078,
-    logDir: join(base, 'logs'),
-    sparkWorkerOpts: Object.entries(sparkProperties)
-      .filter(([k]) => k.startsWith('spark.worker.'))
-      .map(([k, v]) => `-D${k}=${v}`)
-      .join(' '),
-    ...(workerKey ? { workerKey } : {}),
-  }));
 const agents = launcher ?? connect(cp.url);
 if (!elastic) await agents.launch(workers, 'local');
 const workDirs = Array.from({ length: elastic ? maxWorkers : workers }, (_, i) =>
