@@ -1,22 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { driverCommand, parseDriverTemplates } from '../../../lib/core/driver-command.js';
 import type { DriverDescription } from '../../../lib/core/model.js';
+import { DOCS_CREATE_REQUEST, DOCS_SPARK_PROPERTIES } from '../../fixtures/spark-docs.js';
 import { aDriver } from './fixtures.js';
 
 /** The driver Spark's REST documentation submits (spec §a.7). */
 const docsExample: DriverDescription = {
   ...aDriver({ id: 'x' }).description,
-  appResource: '',
-  mainClass: 'org.apache.spark.deploy.SparkSubmit',
-  appArgs: ['/opt/spark/examples/src/main/python/pi.py', '10'],
-  sparkProperties: {
-    'spark.master': 'spark://master:7077',
-    'spark.app.name': 'Spark Pi',
-    'spark.driver.memory': '1g',
-    'spark.driver.cores': '1',
-    'spark.jars': '',
-    'spark.submit.deployMode': 'cluster',
-  },
+  appResource: DOCS_CREATE_REQUEST.appResource,
+  mainClass: DOCS_CREATE_REQUEST.mainClass,
+  appArgs: DOCS_CREATE_REQUEST.appArgs,
+  sparkProperties: { ...DOCS_SPARK_PROPERTIES, 'spark.submit.deployMode': 'cluster' },
   environmentVariables: { SPARK_ENV_LOADED: '1' },
   cores: 1,
   memoryMb: 1024,

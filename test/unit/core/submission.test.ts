@@ -9,6 +9,7 @@ import {
   type SubmissionRequest,
 } from '../../../lib/core/submission.js';
 import { parseCreateSubmissionRequest } from '../../../lib/protocol/spark-rest.js';
+import { DOCS_CREATE_REQUEST, DOCS_SPARK_PROPERTIES } from '../../fixtures/spark-docs.js';
 
 const none = { placeholder: () => undefined };
 
@@ -38,35 +39,13 @@ const withProps = (props: Record<string, string>) =>
 
 describe('driverDescription', () => {
   it('builds the docs example (spec §a.7)', () => {
-    const parsed = parseCreateSubmissionRequest(
-      JSON.stringify({
-        action: 'CreateSubmissionRequest',
-        appResource: '',
-        clientSparkVersion: '',
-        mainClass: 'org.apache.spark.deploy.SparkSubmit',
-        appArgs: ['/opt/spark/examples/src/main/python/pi.py', '10'],
-        environmentVariables: {},
-        sparkProperties: {
-          'spark.master': 'spark://master:7077',
-          'spark.app.name': 'Spark Pi',
-          'spark.driver.memory': '1g',
-          'spark.driver.cores': '1',
-          'spark.jars': '',
-        },
-      }),
-    );
+    const parsed = parseCreateSubmissionRequest(JSON.stringify(DOCS_CREATE_REQUEST));
     if (!parsed.ok) throw new Error(parsed.message);
     expect(described(driverDescription(parsed.request, none))).toEqual({
       appResource: '',
-      mainClass: 'org.apache.spark.deploy.SparkSubmit',
-      appArgs: ['/opt/spark/examples/src/main/python/pi.py', '10'],
-      sparkProperties: {
-        'spark.master': 'spark://master:7077',
-        'spark.app.name': 'Spark Pi',
-        'spark.driver.memory': '1g',
-        'spark.driver.cores': '1',
-        'spark.jars': '',
-      },
+      mainClass: DOCS_CREATE_REQUEST.mainClass,
+      appArgs: DOCS_CREATE_REQUEST.appArgs,
+      sparkProperties: DOCS_SPARK_PROPERTIES,
       environmentVariables: {},
       cores: 1,
       memoryMb: 1024,

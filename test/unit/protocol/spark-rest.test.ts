@@ -23,6 +23,7 @@ import {
   sparkJson,
   submissionStatusResponse,
 } from '../../../lib/protocol/spark-rest.js';
+import { DOCS_CREATE_REQUEST, DOCS_SPARK_PROPERTIES } from '../../fixtures/spark-docs.js';
 import { repoRoot } from '../../paths.js';
 
 const HINT = ' Please submit requests through http://[host]:[port]/v1/submissions/...';
@@ -37,21 +38,7 @@ const bodyOf = (r: { body: string }): Record<string, unknown> =>
 
 /** The docs' Spark Pi request (spec §a.7), with overrides; `undefined` removes a key. */
 function request(overrides: Record<string, unknown> = {}): string {
-  const base: Record<string, unknown> = {
-    action: 'CreateSubmissionRequest',
-    appResource: '',
-    clientSparkVersion: '',
-    mainClass: 'org.apache.spark.deploy.SparkSubmit',
-    appArgs: ['/opt/spark/examples/src/main/python/pi.py', '10'],
-    environmentVariables: {},
-    sparkProperties: {
-      'spark.master': 'spark://master:7077',
-      'spark.app.name': 'Spark Pi',
-      'spark.driver.memory': '1g',
-      'spark.driver.cores': '1',
-      'spark.jars': '',
-    },
-  };
+  const base: Record<string, unknown> = { ...DOCS_CREATE_REQUEST };
   const merged = { ...base, ...overrides };
   for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete merged[k];
   return JSON.stringify(merged);
@@ -391,15 +378,9 @@ describe('parseCreateSubmissionRequest: accepted requests', () => {
       request: {
         clientSparkVersion: '',
         appResource: '',
-        mainClass: 'org.apache.spark.deploy.SparkSubmit',
-        appArgs: ['/opt/spark/examples/src/main/python/pi.py', '10'],
-        sparkProperties: {
-          'spark.master': 'spark://master:7077',
-          'spark.app.name': 'Spark Pi',
-          'spark.driver.memory': '1g',
-          'spark.driver.cores': '1',
-          'spark.jars': '',
-        },
+        mainClass: DOCS_CREATE_REQUEST.mainClass,
+        appArgs: DOCS_CREATE_REQUEST.appArgs,
+        sparkProperties: DOCS_SPARK_PROPERTIES,
         environmentVariables: {},
       },
       unknownFields: [],
