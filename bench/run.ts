@@ -1,12 +1,14 @@
 // `npm run bench -- <name>`: runs one benchmark (or all); each prints JSON lines.
 import { apiBench } from './api.js';
 import { e2eBench } from './e2e.js';
+import { idleBench } from './idle.js';
 import { schedulerBench } from './scheduler.js';
 import { storeBench } from './store.js';
 
 const benches: Record<string, () => Promise<void>> = {
   api: apiBench,
   e2e: e2eBench,
+  idle: idleBench,
   scheduler: schedulerBench,
   store: storeBench,
 };

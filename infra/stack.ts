@@ -58,6 +58,12 @@ export interface SparkplaneSettings {
   readonly sparkWorkerOpts: string;
   /** An internal load balancer on 6066 for `spark-submit --master spark://…`. */
   readonly loadBalancer: boolean;
+  /**
+   * How the load balancer's callers prove who they are: `jws` (the default) as on the
+   * API, or `network`: anyone who reaches it from inside the VPC, since stock spark-submit
+   * sends no token.
+   */
+  readonly loadBalancerAuth: 'jws' | 'network';
   /** An existing VPC instead of a new one without NAT gateways. */
   readonly vpc?: {
     readonly vpcId: string;
@@ -80,6 +86,7 @@ export const DEFAULT_SETTINGS: SparkplaneSettings = {
   sparkMasterOpts: '',
   sparkWorkerOpts: '',
   loadBalancer: false,
+  loadBalancerAuth: 'jws',
   retainTable: true,
 };
 
@@ -108,6 +115,7 @@ export function settingsFromContext(node: Construct['node']): SparkplaneSettings
     sparkMasterOpts: String(get('sparkMasterOpts') ?? ''),
     sparkWorkerOpts: String(get('sparkWorkerOpts') ?? ''),
     loadBalancer: bool('loadBalancer'),
+    loadBalancerAuth: get('loadBalancerAuth') === 'network' ? 'network' : 'jws',
     retainTable: bool('retainTable'),
     ...(vpcId
       ? {
@@ -309,7 +317,11 @@ export class SparkplaneStack extends Stack {
       });
 
     const http: Record<ApiFunction, NodejsFunction> = {
-      submissions: fn('Submissions', 'submissions', {}),
+      submissions: fn(
+        'Submissions',
+        'submissions',
+        settings.loadBalancer ? { SPARKPLANE_LOAD_BALANCER_AUTH: settings.loadBalancerAuth } : {},
+      ),
       workers: fn('Workers', 'workers', {}),
       applications: fn('Applications', 'applications', {}),
       cluster: fn('Cluster', 'cluster', {}),
@@ -440,6 +452,10 @@ export class SparkplaneStack extends Stack {
     new CfnOutput(this, 'ApiUrl', {
       value: apiUrl,
       description: "The API: Spark's REST submissions under /v1/submissions",
+    });
+    new CfnOutput(this, 'SubmissionKeySecret', {
+      value: submissionKey.secretName,
+      description: 'The JWS key that signs submission tokens (Spark JWSFilter secretKey)',
     });
 
     // ---- spark-submit's plain HTTP: an internal load balancer on 6066 ----

@@ -8,8 +8,13 @@ import type { WorkerCommand } from '../protocol/commands.js';
 export type CredentialKind = 'submission' | 'worker';
 
 export interface AuthConfig {
-  /** `off` is for local mode only: the handlers then serve loopback callers alone. */
-  readonly mode: 'jws' | 'off';
+  /**
+   * `off` is for local mode only: the handlers then serve loopback callers alone.
+   * `network`: the caller's network is its credential; only for requests through the
+   * internal load balancer, which the VPC's address range alone can reach, because stock
+   * spark-submit sends no Authorization header.
+   */
+  readonly mode: 'jws' | 'off' | 'network';
   readonly keys: Readonly<Record<CredentialKind, Uint8Array>>;
 }
 
@@ -47,6 +52,9 @@ export const AUTH_OFF: AuthConfig = {
   mode: 'off',
   keys: { submission: new Uint8Array(), worker: new Uint8Array() },
 };
+
+/** Trust by network, keeping the keys: drivers launched from there still get tokens. */
+export const trustNetwork = (auth: AuthConfig): AuthConfig => ({ ...auth, mode: 'network' });
 
 /** Spark's filter outcomes; `ok` lets the request through. */
 export type Verdict = 'ok' | 'missing' | 'malformed' | 'invalid';

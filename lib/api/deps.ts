@@ -21,7 +21,8 @@ import {
 import type { Effect } from '../core/lifecycle.js';
 import { killCommands } from '../protocol/commands.js';
 import { openTable, type Table } from '../store/table.js';
-import { AUTH_OFF, type AuthConfig, decodeKey, jwsAuth } from './auth.js';
+import { AUTH_OFF, type AuthConfig, decodeKey, jwsAuth, trustNetwork } from './auth.js';
+import type { EventSource } from './http.js';
 
 export interface ApiDeps {
   readonly table: Table;
@@ -114,6 +115,24 @@ export async function apiDepsFromEnv(
     now: Date.now,
     logger: new Logger({ serviceName: service }),
   };
+}
+
+/**
+ * The submissions function's dependencies for one event source. Stock spark-submit sends
+ * no token, so with SPARKPLANE_LOAD_BALANCER_AUTH=network the internal load balancer
+ * (reachable from the VPC only) is trusted as Spark's master trusts its network.
+ */
+export async function submissionsDepsFromEnv(
+  source: EventSource,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ApiDeps> {
+  const deps = await apiDepsFromEnv('sparkplane-submissions', env);
+  const lbAuth = env.SPARKPLANE_LOAD_BALANCER_AUTH ?? 'jws';
+  if (lbAuth !== 'jws' && lbAuth !== 'network') {
+    throw new ConfigError(`SPARKPLANE_LOAD_BALANCER_AUTH must be jws or network, not ${lbAuth}`);
+  }
+  const trusted = source === 'loadBalancer' && lbAuth === 'network';
+  return trusted ? { ...deps, auth: trustNetwork(deps.auth) } : deps;
 }
 
 /**

@@ -55,6 +55,10 @@ const REASONS = {
 export function sparkJwsFilter(auth: AuthConfig): Middleware {
   return async ({ reqCtx, next }) => {
     const path = new URL(reqCtx.req.url).pathname;
+    if (auth.mode === 'network') {
+      await next();
+      return;
+    }
     if (auth.mode === 'off') {
       if (refusedRemote(reqCtx)) {
         return containerError(
@@ -82,6 +86,10 @@ export function sparkJwsFilter(auth: AuthConfig): Middleware {
  */
 export function requireCredential(auth: AuthConfig, kind: CredentialKind): Middleware {
   return async ({ reqCtx, next }) => {
+    if (auth.mode === 'network') {
+      await next();
+      return;
+    }
     if (auth.mode === 'off') {
       if (refusedRemote(reqCtx)) {
         return json(403, {

@@ -282,20 +282,24 @@ function toAlb(result: APIGatewayProxyStructuredResultV2): ALBResult {
   };
 }
 
+/** Who invoked the function: API Gateway or the internal load balancer. */
+export type EventSource = 'api' | 'loadBalancer';
+
 /**
- * A Lambda entry point built on its first invocation (its configuration is read then),
- * for API Gateway's events and the load balancer's alike.
+ * A Lambda entry point built on its first invocation from each source (its configuration
+ * is read then), for API Gateway's events and the load balancer's alike.
  */
-export function lazy(build: () => Promise<LambdaHttp>) {
-  let built: Promise<LambdaHttp> | undefined;
+export function lazy(build: (source: EventSource) => Promise<LambdaHttp>) {
+  const built: Partial<Record<EventSource, Promise<LambdaHttp>>> = {};
   async function handler(
     event: APIGatewayProxyEventV2,
     context: Context,
   ): Promise<APIGatewayProxyStructuredResultV2>;
   async function handler(event: ALBEvent, context: Context): Promise<ALBResult>;
   async function handler(event: APIGatewayProxyEventV2 | ALBEvent, context: Context) {
-    built ??= build();
-    const serve = await built;
+    const source: EventSource = isAlb(event) ? 'loadBalancer' : 'api';
+    built[source] ??= build(source);
+    const serve = await built[source];
     return isAlb(event) ? toAlb(await serve(fromAlb(event), context)) : serve(event, context);
   }
   return handler;

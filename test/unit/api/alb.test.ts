@@ -2,10 +2,10 @@
 // 6066): ALB events are served as API Gateway's, and answered in the ALB's shape.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { ALBEvent, Context } from 'aws-lambda';
+import type { ALBEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { AUTH_OFF } from '../../../lib/api/auth.js';
-import type { ApiDeps } from '../../../lib/api/deps.js';
+import { type ApiDeps, submissionsDepsFromEnv } from '../../../lib/api/deps.js';
 import { lazy } from '../../../lib/api/http.js';
 import { submissionsHandler } from '../../../lib/api/submissions.js';
 import { masterConfig, workerConfig } from '../../../lib/core/config.js';
@@ -53,5 +53,55 @@ describe('behind the load balancer', () => {
     const result = await handler(albEvent('/v1/submissions/kill'), {} as Context);
     expect(result.statusCode).toBe(405);
     expect(result.statusDescription).toBe('405 Method Not Allowed');
+  });
+});
+
+describe('load balancer auth', () => {
+  const env = (lbAuth?: string): NodeJS.ProcessEnv => ({
+    TABLE_NAME: 'never-used',
+    NUDGE_QUEUE_URL: 'http://127.0.0.1:1/queue/nudges.fifo',
+    AWS_REGION: 'us-east-1',
+    SPARKPLANE_SUBMISSION_KEY: 'a'.repeat(43),
+    SPARKPLANE_WORKER_KEY: 'b'.repeat(43),
+    ...(lbAuth ? { SPARKPLANE_LOAD_BALANCER_AUTH: lbAuth } : {}),
+  });
+  const handlerWith = (e: NodeJS.ProcessEnv) =>
+    lazy(async (source) => submissionsHandler(await submissionsDepsFromEnv(source, e)));
+  // The error servlet answers /v2 without touching the table, once the filter lets it by.
+  const apiEvent = {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/v2/submissions/create',
+    rawQueryString: '',
+    headers: { host: 'api.example.com' },
+    isBase64Encoded: false,
+    requestContext: {
+      domainName: 'api.example.com',
+      http: { method: 'POST', path: '/v2/submissions/create', sourceIp: '10.0.0.5' },
+    },
+  } as unknown as APIGatewayProxyEventV2;
+
+  it('keeps JWS on the load balancer by default', async () => {
+    const result = await handlerWith(env())(
+      albEvent('/v2/submissions/create', 'POST'),
+      {} as Context,
+    );
+    expect(result.statusCode).toBe(403);
+    expect(result.body).toContain('Authorization header is missing.');
+  });
+
+  it('with network trust, serves spark-submit through the load balancer without a token', async () => {
+    const handler = handlerWith(env('network'));
+    const viaLb = await handler(albEvent('/v2/submissions/create', 'POST'), {} as Context);
+    expect(viaLb.statusCode).toBe(468);
+    // The public API still demands the token.
+    const viaApi = await handler(apiEvent, {} as Context);
+    expect(viaApi.statusCode).toBe(403);
+  });
+
+  it('refuses an unknown load balancer auth mode at start', async () => {
+    await expect(submissionsDepsFromEnv('loadBalancer', env('none'))).rejects.toThrow(
+      'SPARKPLANE_LOAD_BALANCER_AUTH must be jws or network, not none',
+    );
   });
 });

@@ -203,8 +203,9 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('outputs the API URL; no load balancer unless asked', () => {
+  it("outputs the API URL and the submission key's secret; no load balancer unless asked", () => {
     template.hasOutput('ApiUrl', Match.anyValue());
+    template.hasOutput('SubmissionKeySecret', Match.anyValue());
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
   });
 });
@@ -227,6 +228,17 @@ describe('with a load balancer and an existing VPC', () => {
     template.hasOutput('MasterUrl', {
       Value: { 'Fn::Join': ['', ['spark://', Match.anyValue(), ':6066']] },
     });
+  });
+
+  it('keeps JWS on the load balancer unless network trust is asked for', () => {
+    const lbAuth = (t: Template) =>
+      Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('Submissions'),
+      )?.[1].Properties.Environment.Variables.SPARKPLANE_LOAD_BALANCER_AUTH;
+    expect(lbAuth(template)).toBe('jws');
+    expect(lbAuth(synth({ ...withLoadBalancer, loadBalancerAuth: 'network' }).template)).toBe(
+      'network',
+    );
   });
 
   it('uses the given VPC and subnets, workers without public IPs, and the pool settings', () => {
