@@ -3,6 +3,10 @@
 // ECS cluster and task definition the worker pool starts workers from, and alarms.
 // Environment-agnostic (no lookups), so `cdk synth` works offline.
 
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Aws,
@@ -35,8 +39,20 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { API_ROUTES, type ApiFunction } from '../lib/api/routes.js';
 import { EXPIRES_AT } from '../lib/store/layout.js';
+import { buildUiPage } from '../lib/ui/page.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The web UI, built once per synth into a file named by its content, for the bundler to copy. */
+function uiPageFile(): string {
+  const page = buildUiPage();
+  const file = join(
+    tmpdir(),
+    `sparkplane-ui-${createHash('sha256').update(page).digest('hex').slice(0, 16)}.html`,
+  );
+  writeFileSync(file, page);
+  return file;
+}
 
 /** A cdk-nag finding accepted on purpose, and why (the tests fail on any other). */
 const acknowledge = (scope: Construct, id: string, reason: string) =>
@@ -294,6 +310,7 @@ export class SparkplaneStack extends Stack {
       POOL_MAX_WORKERS: String(settings.maxWorkers),
       POOL_IDLE_TIMEOUT_SEC: String(settings.idleTimeoutSec),
     };
+    const uiPage = uiPageFile();
     const fn = (name: string, entry: string, environment: Record<string, string>, timeout = 29) =>
       new NodejsFunction(this, name, {
         entry: `${ROOT}functions/${entry}.ts`,
@@ -311,8 +328,21 @@ export class SparkplaneStack extends Stack {
           sourceMap: true,
           // Bundled, not the runtime's: the SDK versions tested are the ones deployed.
           externalModules: [],
+          // ESM builds first: jsonc-parser's UMD main requires its parts at run time,
+          // which a bundle cannot resolve.
+          mainFields: ['module', 'main'],
           banner:
             "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+          // The submissions function serves the web UI at `/` (functions/submissions.ts).
+          ...(entry === 'submissions'
+            ? {
+                commandHooks: {
+                  beforeBundling: () => [],
+                  beforeInstall: () => [],
+                  afterBundling: (_in: string, out: string) => [`cp "${uiPage}" "${out}/ui.html"`],
+                },
+              }
+            : {}),
         },
       });
 

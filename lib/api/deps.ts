@@ -40,6 +40,8 @@ export interface ApiDeps {
   readonly driverTemplates: readonly DriverTemplate[];
   readonly now: () => number;
   readonly logger: Logger;
+  /** The web UI (lib/ui/page.ts), served at `/` to browsers; none: the error servlet. */
+  readonly uiPage?: string;
 }
 
 /** Driver templates from SPARKPLANE_DRIVER_TEMPLATES (a JSON array), or the defaults. */

@@ -28,6 +28,7 @@ import { loadScope } from '../store/scope.js';
 import { type ApiDeps, nudgeSafely, performEffects } from './deps.js';
 import { sparkJwsFilter } from './guards.js';
 import { id, jsonRouter, lambdaHandler } from './http.js';
+import { withUiPage } from './ui.js';
 
 /** A driver description is stored as one item (400 KB at most): the request stays well under. */
 export const MAX_CREATE_BYTES = 256 * 1024;
@@ -199,5 +200,5 @@ export function submissionsHandler(deps: ApiDeps) {
     },
     { method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], path: /^.*$/ },
   );
-  return lambdaHandler(router);
+  return withUiPage(deps.uiPage, lambdaHandler(router));
 }

@@ -45,6 +45,8 @@ export interface ControlPlaneOptions {
    * stopped when idle. Given the gateway's URL (the workers' master), once it listens.
    */
   readonly pool?: (url: string) => Pick<PoolDeps, 'launcher' | 'settings' | 'registrationGraceMs'>;
+  /** The web UI page (lib/ui/page.ts) served at `/`. */
+  readonly uiPage?: string;
   readonly now?: () => number;
 }
 
@@ -86,6 +88,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     driverTemplates: options.driverTemplates ?? DEFAULT_DRIVER_TEMPLATES,
     now: options.now ?? Date.now,
     logger: new Logger({ serviceName: 'sparkplane-local', logLevel: 'WARN' }),
+    ...(options.uiPage === undefined ? {} : { uiPage: options.uiPage }),
   };
   const gateway: Gateway = await startGateway({
     routes: apiRoutes(deps),

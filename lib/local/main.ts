@@ -13,6 +13,7 @@ import { AUTH_OFF, type AuthConfig, jwsAuth, mintToken } from '../api/auth.js';
 import { authFromEnv } from '../api/deps.js';
 import { propertiesFromJavaOptions } from '../core/config.js';
 import { memoryStringToMb } from '../core/properties.js';
+import { buildUiPage } from '../ui/page.js';
 import { startControlPlane } from './control-plane.js';
 import { LOCAL_AWS, startEmulators } from './emulators.js';
 import { LocalLauncher } from './workers.js';
@@ -37,6 +38,8 @@ const { values } = parseArgs({
 const base = resolve(values['data-dir'] ?? '.sparkplane');
 const workers = Number(values.workers);
 const sparkProperties = {
+  // The gateway is the REST server: /json's spark:// URL names the port it listens on.
+  'spark.master.rest.port': values.port,
   ...propertiesFromJavaOptions(process.env.SPARK_MASTER_OPTS ?? ''),
   ...Object.fromEntries(
     (values.conf ?? []).map((kv) => {
@@ -96,6 +99,7 @@ const cp = await startControlPlane({
   port: Number(values.port),
   auth: authConfig,
   sparkProperties,
+  uiPage: buildUiPage(),
   ...(elastic
     ? {
         pool: (url: string) => ({
@@ -144,7 +148,7 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 200));
 }
 console.log(
-  `sparkplane ready: REST ${cp.url}/v1/submissions (spark://${values.host}:${values.port}) · ` +
+  `sparkplane ready: UI ${cp.url}/ · REST ${cp.url}/v1/submissions (spark://${values.host}:${values.port}) · ` +
     `/json ${cp.url}/json · ${workers} worker(s), logs in ${join(base, 'logs')}` +
     (token ? ` · token ${token}` : ''),
 );

@@ -1,0 +1,168 @@
+// The web UI in a real browser (Debian's Chromium driven by playwright-core) against
+// `npm start`, as a user opens it: both workers listed, a submitted driver shown with its
+// worker, killed from the page, the π example's application page with its executors.
+// Screenshots go to test-results/.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequest, example, fixture } from './cluster.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = 'test-results';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** `npm start` in its own process group, resolved once it prints its ready line. */
+async function npmStart(port: number, dataDir: string): Promise<ChildProcess> {
+  const child = spawn(
+    'npm',
+    ['start', '--', '--port', String(port), '--data-dir', dataDir, '--cores', '4'],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start not ready:\n${output}`)), 90_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('sparkplane ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
+  });
+  return child;
+}
+
+describe('the web UI', () => {
+  let port: number;
+  let dataDir: string;
+  let server: ChildProcess;
+  let browser: Browser;
+  let page: Page;
+  const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+  const post = async (path: string, body: unknown) =>
+    (await (
+      await fetch(url(path), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json()) as Record<string, unknown>;
+
+  beforeAll(async () => {
+    port = await freePort();
+    dataDir = mkdtempSync(join(tmpdir(), 'sparkplane-ui-'));
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await npmStart(port, dataDir);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+        '--disable-quic',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('dialog', (dialog) => dialog.accept());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server?.pid) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      process.kill(-server.pid, 'SIGINT');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('lists both workers, and the summary counts them', async () => {
+    await page.goto(url('/'));
+    await page.locator('#workers tbody tr').nth(1).waitFor();
+    const rows = await page.locator('#workers tbody tr').allInnerTexts();
+    expect(rows).toHaveLength(2);
+    for (const row of rows)
+      expect(row).toMatch(/^worker-\S+\t127\.0\.0\.1:\d+\tALIVE\t4 \(0 Used\)/);
+    await expect
+      .poll(() => page.locator('#worker-counts').innerText())
+      .toBe('Workers: 2 Alive, 0 Dead, 0 Decommissioned, 0 Unknown');
+  });
+
+  it('shows a submitted driver on its worker, kills it from the page, and shows KILLED', async () => {
+    const created = await post('/v1/submissions/create', createRequest(fixture('sleep.mjs')));
+    const driverId = String(created.submissionId);
+    let workerId = '';
+    await expect
+      .poll(
+        async () => {
+          const status = (await (
+            await fetch(url(`/v1/submissions/status/${driverId}`))
+          ).json()) as Record<string, string>;
+          workerId = status.workerId ?? '';
+          return status.driverState;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe('RUNNING');
+
+    // No reload: the page refreshes itself.
+    const row = page.locator('#running-drivers tbody tr', { hasText: driverId });
+    await row.waitFor({ timeout: 20_000 });
+    await expect.poll(() => row.innerText(), { timeout: 20_000 }).toContain('RUNNING');
+    expect(await row.innerText()).toContain(workerId);
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-driver-running.png'), fullPage: true });
+
+    await row.getByRole('button', { name: '(kill)' }).click();
+    const killed = page.locator('#completed-drivers tbody tr', { hasText: driverId });
+    await killed.waitFor({ timeout: 20_000 });
+    expect(await killed.innerText()).toContain('KILLED');
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-driver-killed.png'), fullPage: true });
+  });
+
+  it("links the π example's application to its page, which lists its executors", async () => {
+    const created = await post(
+      '/v1/submissions/create',
+      createRequest(example, {
+        args: ['8', '100000'],
+        props: {
+          'spark.app.name': 'pi (ui)',
+          'spark.cores.max': '2',
+          'spark.executor.memory': '512m',
+        },
+      }),
+    );
+    expect(created.success).toBe(true);
+    await page.goto(url('/'));
+    const appLink = page.locator('#running-apps a, #completed-apps a').first();
+    await appLink.waitFor({ timeout: 30_000 });
+    await appLink.click();
+    await page.waitForURL(/\/app\/\?appId=app-/);
+    await expect
+      .poll(async () => page.locator('#executors tbody tr, #removed-executors tbody tr').count(), {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(0);
+    const executorRows = await page
+      .locator('#executors tbody tr, #removed-executors tbody tr')
+      .allInnerTexts();
+    for (const row of executorRows) expect(row).toMatch(/^\d+\tworker-\S+ \(127\.0\.0\.1:\d+\)\t/);
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-application.png'), fullPage: true });
+  });
+});
