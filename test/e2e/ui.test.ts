@@ -22,11 +22,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `npm start` in its own process group, resolved once it prints its ready line. */
-async function npmStart(port: number, dataDir: string): Promise<ChildProcess> {
+/** `npm start` in its own process group, resolved with its output once it is ready. */
+async function npmStart(args: string[]) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'sparkplane-ui-'));
   const child = spawn(
     'npm',
-    ['start', '--', '--port', String(port), '--data-dir', dataDir, '--cores', '4'],
+    ['start', '--', '--port', String(port), '--data-dir', dataDir, '--cores', '4', ...args],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -43,16 +45,43 @@ async function npmStart(port: number, dataDir: string): Promise<ChildProcess> {
     child.stderr?.on('data', read);
     child.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
   });
-  return child;
+  return {
+    output,
+    url: (path: string) => `http://127.0.0.1:${port}${path}`,
+    async stop() {
+      if (child.pid) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        process.kill(-child.pid, 'SIGINT');
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openBrowser(): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('dialog', (dialog) => dialog.accept());
+  return { browser, page };
 }
 
 describe('the web UI', () => {
-  let port: number;
-  let dataDir: string;
-  let server: ChildProcess;
+  let server: Awaited<ReturnType<typeof npmStart>>;
   let browser: Browser;
   let page: Page;
-  const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+  const url = (path: string) => server.url(path);
   const post = async (path: string, body: unknown) =>
     (await (
       await fetch(url(path), {
@@ -63,34 +92,14 @@ describe('the web UI', () => {
     ).json()) as Record<string, unknown>;
 
   beforeAll(async () => {
-    port = await freePort();
-    dataDir = mkdtempSync(join(tmpdir(), 'sparkplane-ui-'));
     mkdirSync(ARTIFACTS, { recursive: true });
-    server = await npmStart(port, dataDir);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-        '--disable-quic',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('dialog', (dialog) => dialog.accept());
+    server = await npmStart([]);
+    ({ browser, page } = await openBrowser());
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (server?.pid) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      process.kill(-server.pid, 'SIGINT');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+    await server?.stop();
   }, 60_000);
 
   it('lists both workers, and the summary counts them', async () => {
@@ -164,5 +173,44 @@ describe('the web UI', () => {
       .allInnerTexts();
     for (const row of executorRows) expect(row).toMatch(/^\d+\tworker-\S+ \(127\.0\.0\.1:\d+\)\t/);
     await page.screenshot({ path: join(ARTIFACTS, 'ui-application.png'), fullPage: true });
+  });
+});
+
+describe('the web UI with auth on', () => {
+  let server: Awaited<ReturnType<typeof npmStart>>;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    server = await npmStart(['--auth', '--workers', '1']);
+    ({ browser, page } = await openBrowser());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  }, 60_000);
+
+  it('asks for a token, refuses a wrong one, shows the cluster with the right one', async () => {
+    const token = /· token (\S+)/.exec(server.output)?.[1];
+    expect(token).toBeDefined();
+    await page.goto(server.url('/'));
+    const prompt = page.getByLabel('Token');
+    await prompt.waitFor();
+    await prompt.fill('eyJhbGciOiJIUzI1NiJ9.e30.bm90IHNpZ25lZA');
+    const refused = page.waitForResponse((r) => new URL(r.url()).pathname === '/json');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    expect((await refused).status()).toBe(401);
+    await page.getByLabel('Token').waitFor();
+    expect(await page.locator('#workers').count()).toBe(0);
+
+    await page.getByLabel('Token').fill(token ?? '');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.locator('#workers tbody tr').first().waitFor();
+    expect(await page.locator('#workers tbody tr').count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-auth.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    await page.getByLabel('Token').waitFor();
   });
 });
