@@ -2,7 +2,7 @@
 // `npm start`, as a user opens it: both workers listed, a submitted driver shown with its
 // worker, killed from the page, the π example's application page with its executors.
 // Screenshots go to test-results/.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
