@@ -4,9 +4,10 @@
 // and retention trimming of completed applications and drivers. It holds its own lease,
 // fences every write with it, and nudges the scheduler when it changed something.
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { type Nudge, nudger } from '../lib/cloud/nudge.js';
+import { clusterFromEnv, nudgerFromEnv } from '../lib/api/deps.js';
+import type { Nudge } from '../lib/cloud/nudge.js';
 import {
   type PoolDeps,
   poolDepsFromEnv,
@@ -15,7 +16,7 @@ import {
   scaleOut,
 } from '../lib/cloud/worker-pool.js';
 import { deleteWorkerQueue } from '../lib/cloud/worker-queues.js';
-import { type MasterConfig, masterConfig, propertiesFromJavaOptions } from '../lib/core/config.js';
+import { type MasterConfig, masterConfig } from '../lib/core/config.js';
 import {
   type Effect,
   forgetWorker,
@@ -29,7 +30,7 @@ import { loadActiveCluster } from '../lib/store/cluster.js';
 import { forgetCompleted } from '../lib/store/completed.js';
 import { acquireLease, releaseLease } from '../lib/store/lease.js';
 import { loadScope } from '../lib/store/scope.js';
-import { openTable, type Table } from '../lib/store/table.js';
+import type { Table } from '../lib/store/table.js';
 
 const logger = new Logger({ serviceName: 'sparkplane-cleanup' });
 
@@ -116,20 +117,13 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
 }
 
 export function cleanupDepsFromEnv(env: NodeJS.ProcessEnv = process.env): CleanupDeps {
-  const tableName = env.TABLE_NAME;
-  const nudgeQueueUrl = env.NUDGE_QUEUE_URL;
-  if (!tableName || !nudgeQueueUrl) throw new Error('TABLE_NAME and NUDGE_QUEUE_URL are required');
-  const sqs = new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {});
-  const table = openTable(
-    tableName,
-    env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
-  );
-  const config = masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? ''));
+  const { table, sqs, props } = clusterFromEnv(env);
+  const config = masterConfig(props);
   const pool = poolDepsFromEnv(env, table, config, logger);
   return {
     table,
     sqs,
-    nudge: nudger(sqs, nudgeQueueUrl),
+    nudge: nudgerFromEnv(env, sqs),
     config,
     leaseMs: Number(env.CLEANUP_LEASE_MS ?? 50_000),
     now: Date.now,

@@ -2,17 +2,17 @@
 // it runs one pass. Nudges it could not serve are reported back, never thrown, so SQS
 // delivers them again after the visibility timeout.
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type AuthConfig, withDriverTokens } from '../lib/api/auth.js';
-import { authFromEnv, driverTemplatesFromEnv } from '../lib/api/deps.js';
+import { authFromEnv, clusterFromEnv, driverTemplatesFromEnv } from '../lib/api/deps.js';
 import { type PoolDeps, poolDepsFromEnv, scaleOut } from '../lib/cloud/worker-pool.js';
 import { pushCommands } from '../lib/cloud/worker-queues.js';
-import { masterConfig, propertiesFromJavaOptions } from '../lib/core/config.js';
+import { masterConfig } from '../lib/core/config.js';
 import type { DriverTemplate } from '../lib/core/driver-command.js';
 import { killCommands, launchCommands } from '../lib/protocol/commands.js';
 import { type PassConfig, runSchedulingPass } from '../lib/store/pass.js';
-import { openTable, type Table } from '../lib/store/table.js';
+import type { Table } from '../lib/store/table.js';
 
 const logger = new Logger({ serviceName: 'sparkplane-scheduler' });
 
@@ -31,17 +31,12 @@ export interface SchedulerDeps {
 export async function schedulerDepsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SchedulerDeps> {
-  const tableName = env.TABLE_NAME;
-  if (!tableName) throw new Error('TABLE_NAME is not set');
-  const table = openTable(
-    tableName,
-    env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
-  );
-  const config = masterConfig(propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? ''));
+  const { table, sqs, props } = clusterFromEnv(env);
+  const config = masterConfig(props);
   const pool = poolDepsFromEnv(env, table, config, logger);
   return {
     table,
-    sqs: new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
+    sqs,
     config,
     leaseMs: Number(env.SCHEDULER_LEASE_MS ?? 30_000),
     auth: await authFromEnv(env),

@@ -95,20 +95,35 @@ export async function authFromEnv(env: NodeJS.ProcessEnv): Promise<AuthConfig> {
   return jwsAuth(decodeKey('the submission key', submission), decodeKey('the worker key', worker));
 }
 
+/**
+ * What every function reads from its environment: the table (TABLE_NAME), SQS and the
+ * master's Spark properties; DYNAMODB_ENDPOINT and SQS_ENDPOINT point at stand-ins.
+ */
+export function clusterFromEnv(env: NodeJS.ProcessEnv) {
+  const tableName = env.TABLE_NAME;
+  if (!tableName) throw new ConfigError('TABLE_NAME is required');
+  return {
+    table: openTable(tableName, env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    sqs: new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
+    props: propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? ''),
+  };
+}
+
+/** The scheduler's nudges, on the queue NUDGE_QUEUE_URL. */
+export function nudgerFromEnv(env: NodeJS.ProcessEnv, sqs: SQSClient): Nudge {
+  if (!env.NUDGE_QUEUE_URL) throw new ConfigError('NUDGE_QUEUE_URL is required');
+  return nudger(sqs, env.NUDGE_QUEUE_URL);
+}
+
 export async function apiDepsFromEnv(
   service: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ApiDeps> {
-  const tableName = env.TABLE_NAME;
-  const nudgeQueueUrl = env.NUDGE_QUEUE_URL;
-  if (!tableName || !nudgeQueueUrl)
-    throw new ConfigError('TABLE_NAME and NUDGE_QUEUE_URL are required');
-  const props = propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? '');
-  const sqs = new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {});
+  const { table, sqs, props } = clusterFromEnv(env);
   return {
-    table: openTable(tableName, env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    table,
     sqs,
-    nudge: nudger(sqs, nudgeQueueUrl),
+    nudge: nudgerFromEnv(env, sqs),
     master: masterConfig(props),
     worker: workerConfig(props),
     auth: await authFromEnv(env),

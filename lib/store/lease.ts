@@ -2,10 +2,9 @@
 // is a fencing token that only grows. Expiry only decides when another may take over:
 // safety comes from every leader write checking that the epoch is still its own.
 
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PK } from './layout.js';
-import type { Table } from './table.js';
+import { conditional, type Table } from './table.js';
 
 export interface Lease {
   readonly name: string;
@@ -15,15 +14,6 @@ export interface Lease {
 }
 
 const key = (name: string) => ({ pk: PK.lease, sk: name });
-
-async function conditional<T>(write: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await write();
-  } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) return undefined;
-    throw e;
-  }
-}
 
 /** Takes the lease if nobody holds it or the holder let it expire; a new epoch each time. */
 export async function acquireLease(

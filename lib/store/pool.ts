@@ -2,10 +2,9 @@
 // (so that two passes never start the same capacity twice: a launch is recorded with a
 // conditional write before any task starts), and since when each idle worker has been
 // idle (for scale-in).
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PK } from './layout.js';
-import type { Table } from './table.js';
+import { conditional, type Table } from './table.js';
 
 const KEY = { pk: PK.pool, sk: 'workers' };
 
@@ -54,8 +53,8 @@ export async function writePool(
   const launches = Object.fromEntries(
     Object.entries(next.launches).filter(([, l]) => l.atMs > now - graceMs),
   );
-  try {
-    await table.doc.send(
+  const written = await conditional(() =>
+    table.doc.send(
       new UpdateCommand({
         TableName: table.name,
         Key: KEY,
@@ -68,18 +67,16 @@ export async function writePool(
           ':version': read.version,
         },
       }),
-    );
-    return true;
-  } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) return false;
-    throw e;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 /** A worker started by a launch registered: it is no longer pending. */
 export async function acknowledgeLaunch(table: Table, token: string): Promise<void> {
-  try {
-    await table.doc.send(
+  // A launch that expired, or a worker not started by the pool: nothing to acknowledge.
+  await conditional(() =>
+    table.doc.send(
       new UpdateCommand({
         TableName: table.name,
         Key: KEY,
@@ -88,9 +85,6 @@ export async function acknowledgeLaunch(table: Table, token: string): Promise<vo
         ExpressionAttributeNames: { '#token': token },
         ExpressionAttributeValues: { ':one': 1 },
       }),
-    );
-  } catch (e) {
-    // A launch that expired, or a worker not started by the pool: nothing to acknowledge.
-    if (!(e instanceof ConditionalCheckFailedException)) throw e;
-  }
+    ),
+  );
 }

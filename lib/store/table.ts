@@ -2,6 +2,7 @@
 // (the CDK stack in infra/ defines the same keys for AWS).
 
 import {
+  ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
@@ -20,6 +21,16 @@ export function openTable(name: string, config: DynamoDBClientConfig = {}): Tabl
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
   });
   return { name, doc };
+}
+
+/** A conditional write: its result, or undefined when its condition did not hold. */
+export async function conditional<T>(write: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await write();
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return undefined;
+    throw e;
+  }
 }
 
 /** Creates the table where none exists (local mode, tests); a no-op when it does. */

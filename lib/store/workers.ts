@@ -1,8 +1,7 @@
 // Worker reads and the heartbeat: one request each.
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type StoredWorker, workerFromItem, workerKey } from './layout.js';
-import type { Table } from './table.js';
+import { conditional, type Table } from './table.js';
 
 /** The worker, its desired state and the generation that changes with it. */
 export async function readWorker(
@@ -26,8 +25,8 @@ export async function recordHeartbeat(
   workerId: string,
   now: number,
 ): Promise<StoredWorker | undefined> {
-  try {
-    const { Attributes } = await table.doc.send(
+  const updated = await conditional(() =>
+    table.doc.send(
       new UpdateCommand({
         TableName: table.name,
         Key: workerKey(workerId),
@@ -37,10 +36,7 @@ export async function recordHeartbeat(
         ExpressionAttributeValues: { ':now': now, ':dead': 'DEAD' },
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    return Attributes ? workerFromItem(Attributes) : undefined;
-  } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) return undefined;
-    throw e;
-  }
+    ),
+  );
+  return updated?.Attributes ? workerFromItem(updated.Attributes) : undefined;
 }

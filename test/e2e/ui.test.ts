@@ -59,29 +59,40 @@ async function npmStart(args: string[]) {
   };
 }
 
-async function openBrowser(): Promise<{ browser: Browser; page: Page }> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-      '--disable-quic',
-    ],
-  });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('dialog', (dialog) => dialog.accept());
-  return { browser, page };
+/**
+ * `npm start` and a Chromium page on it, for the tests of one describe block: started
+ * before them, stopped after them.
+ */
+function uiSession(args: string[]) {
+  const ui = {} as { server: Awaited<ReturnType<typeof npmStart>>; browser: Browser; page: Page };
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    ui.server = await npmStart(args);
+    ui.browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+        '--disable-quic',
+      ],
+    });
+    ui.page = await ui.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    ui.page.on('dialog', (dialog) => dialog.accept());
+  }, 120_000);
+  afterAll(async () => {
+    await ui.browser?.close();
+    await ui.server?.stop();
+  }, 60_000);
+  return ui;
 }
 
 describe('the web UI', () => {
-  let server: Awaited<ReturnType<typeof npmStart>>;
-  let browser: Browser;
-  let page: Page;
-  const url = (path: string) => server.url(path);
+  const ui = uiSession([]);
+  const url = (path: string) => ui.server.url(path);
   const post = async (path: string, body: unknown) =>
     (await (
       await fetch(url(path), {
@@ -91,26 +102,15 @@ describe('the web UI', () => {
       })
     ).json()) as Record<string, unknown>;
 
-  beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await npmStart([]);
-    ({ browser, page } = await openBrowser());
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, 60_000);
-
   it('lists both workers, and the summary counts them', async () => {
-    await page.goto(url('/'));
-    await page.locator('#workers tbody tr').nth(1).waitFor();
-    const rows = await page.locator('#workers tbody tr').allInnerTexts();
+    await ui.page.goto(url('/'));
+    await ui.page.locator('#workers tbody tr').nth(1).waitFor();
+    const rows = await ui.page.locator('#workers tbody tr').allInnerTexts();
     expect(rows).toHaveLength(2);
     for (const row of rows)
       expect(row).toMatch(/^worker-\S+\t127\.0\.0\.1:\d+\tALIVE\t4 \(0 Used\)/);
     await expect
-      .poll(() => page.locator('#worker-counts').innerText())
+      .poll(() => ui.page.locator('#worker-counts').innerText())
       .toBe('Workers: 2 Alive, 0 Dead, 0 Decommissioned, 0 Unknown');
   });
 
@@ -132,17 +132,17 @@ describe('the web UI', () => {
       .toBe('RUNNING');
 
     // No reload: the page refreshes itself.
-    const row = page.locator('#running-drivers tbody tr', { hasText: driverId });
+    const row = ui.page.locator('#running-drivers tbody tr', { hasText: driverId });
     await row.waitFor({ timeout: 20_000 });
     await expect.poll(() => row.innerText(), { timeout: 20_000 }).toContain('RUNNING');
     expect(await row.innerText()).toContain(workerId);
-    await page.screenshot({ path: join(ARTIFACTS, 'ui-driver-running.png'), fullPage: true });
+    await ui.page.screenshot({ path: join(ARTIFACTS, 'ui-driver-running.png'), fullPage: true });
 
     await row.getByRole('button', { name: '(kill)' }).click();
-    const killed = page.locator('#completed-drivers tbody tr', { hasText: driverId });
+    const killed = ui.page.locator('#completed-drivers tbody tr', { hasText: driverId });
     await killed.waitFor({ timeout: 20_000 });
     expect(await killed.innerText()).toContain('KILLED');
-    await page.screenshot({ path: join(ARTIFACTS, 'ui-driver-killed.png'), fullPage: true });
+    await ui.page.screenshot({ path: join(ARTIFACTS, 'ui-driver-killed.png'), fullPage: true });
   });
 
   it("links the π example's application to its page, which lists its executors", async () => {
@@ -158,59 +158,50 @@ describe('the web UI', () => {
       }),
     );
     expect(created.success).toBe(true);
-    await page.goto(url('/'));
-    const appLink = page.locator('#running-apps a, #completed-apps a').first();
+    await ui.page.goto(url('/'));
+    const appLink = ui.page.locator('#running-apps a, #completed-apps a').first();
     await appLink.waitFor({ timeout: 30_000 });
     await appLink.click();
-    await page.waitForURL(/\/app\/\?appId=app-/);
+    await ui.page.waitForURL(/\/app\/\?appId=app-/);
     await expect
-      .poll(async () => page.locator('#executors tbody tr, #removed-executors tbody tr').count(), {
-        timeout: 30_000,
-      })
+      .poll(
+        async () => ui.page.locator('#executors tbody tr, #removed-executors tbody tr').count(),
+        {
+          timeout: 30_000,
+        },
+      )
       .toBeGreaterThan(0);
-    const executorRows = await page
+    const executorRows = await ui.page
       .locator('#executors tbody tr, #removed-executors tbody tr')
       .allInnerTexts();
     for (const row of executorRows) expect(row).toMatch(/^\d+\tworker-\S+ \(127\.0\.0\.1:\d+\)\t/);
-    await page.screenshot({ path: join(ARTIFACTS, 'ui-application.png'), fullPage: true });
+    await ui.page.screenshot({ path: join(ARTIFACTS, 'ui-application.png'), fullPage: true });
   });
 });
 
 describe('the web UI with auth on', () => {
-  let server: Awaited<ReturnType<typeof npmStart>>;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    server = await npmStart(['--auth', '--workers', '1']);
-    ({ browser, page } = await openBrowser());
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, 60_000);
+  const ui = uiSession(['--auth', '--workers', '1']);
 
   it('asks for a token, refuses a wrong one, shows the cluster with the right one', async () => {
-    const token = /· token (\S+)/.exec(server.output)?.[1];
+    const token = /· token (\S+)/.exec(ui.server.output)?.[1];
     expect(token).toBeDefined();
-    await page.goto(server.url('/'));
-    const prompt = page.getByLabel('Token');
+    await ui.page.goto(ui.server.url('/'));
+    const prompt = ui.page.getByLabel('Token');
     await prompt.waitFor();
     await prompt.fill('eyJhbGciOiJIUzI1NiJ9.e30.bm90IHNpZ25lZA');
-    const refused = page.waitForResponse((r) => new URL(r.url()).pathname === '/json');
-    await page.getByRole('button', { name: 'Use token' }).click();
+    const refused = ui.page.waitForResponse((r) => new URL(r.url()).pathname === '/json');
+    await ui.page.getByRole('button', { name: 'Use token' }).click();
     expect((await refused).status()).toBe(401);
-    await page.getByLabel('Token').waitFor();
-    expect(await page.locator('#workers').count()).toBe(0);
+    await ui.page.getByLabel('Token').waitFor();
+    expect(await ui.page.locator('#workers').count()).toBe(0);
 
-    await page.getByLabel('Token').fill(token ?? '');
-    await page.getByRole('button', { name: 'Use token' }).click();
-    await page.locator('#workers tbody tr').first().waitFor();
-    expect(await page.locator('#workers tbody tr').count()).toBe(1);
-    await page.screenshot({ path: join(ARTIFACTS, 'ui-auth.png'), fullPage: true });
+    await ui.page.getByLabel('Token').fill(token ?? '');
+    await ui.page.getByRole('button', { name: 'Use token' }).click();
+    await ui.page.locator('#workers tbody tr').first().waitFor();
+    expect(await ui.page.locator('#workers tbody tr').count()).toBe(1);
+    await ui.page.screenshot({ path: join(ARTIFACTS, 'ui-auth.png'), fullPage: true });
 
-    await page.getByRole('button', { name: 'Forget token' }).click();
-    await page.getByLabel('Token').waitFor();
+    await ui.page.getByRole('button', { name: 'Forget token' }).click();
+    await ui.page.getByLabel('Token').waitFor();
   });
 });

@@ -1,37 +1,10 @@
 // The synthesized template: every resource, route, permission and setting the stack
 // promises, and cdk-nag's AwsSolutions pack with nothing left unacknowledged.
-import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SETTINGS,
-  type SparkplaneSettings,
-  SparkplaneStack,
-} from '../../../infra/stack.js';
+import { DEFAULT_SETTINGS } from '../../../infra/stack.js';
 import { API_ROUTES } from '../../../lib/api/routes.js';
-
-/** Bundling skipped (esbuild and the image are built by `cdk synth`/`deploy`, not here). */
-function synth(settings: SparkplaneSettings = DEFAULT_SETTINGS, nag = false) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new SparkplaneStack(app, 'Sparkplane', { settings });
-  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, template: Template.fromStack(stack) };
-}
-
-const withLoadBalancer: SparkplaneSettings = {
-  ...DEFAULT_SETTINGS,
-  loadBalancer: true,
-  minWorkers: 1,
-  maxWorkers: 20,
-  vpc: {
-    vpcId: 'vpc-123',
-    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-    subnetIds: ['subnet-1', 'subnet-2'],
-    publicSubnets: false,
-    cidr: '10.1.0.0/16',
-  },
-};
+import { synth, WITH_LOAD_BALANCER } from './stacks.js';
 
 describe('the CDK stack', () => {
   const { template } = synth();
@@ -211,7 +184,7 @@ describe('the CDK stack', () => {
 });
 
 describe('with a load balancer and an existing VPC', () => {
-  const { template } = synth(withLoadBalancer);
+  const { template } = synth(WITH_LOAD_BALANCER);
 
   it('fronts the submissions function with an internal load balancer on 6066, and outputs spark://', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
@@ -236,7 +209,7 @@ describe('with a load balancer and an existing VPC', () => {
         id.startsWith('Submissions'),
       )?.[1].Properties.Environment.Variables.SPARKPLANE_LOAD_BALANCER_AUTH;
     expect(lbAuth(template)).toBe('jws');
-    expect(lbAuth(synth({ ...withLoadBalancer, loadBalancerAuth: 'network' }).template)).toBe(
+    expect(lbAuth(synth({ ...WITH_LOAD_BALANCER, loadBalancerAuth: 'network' }).template)).toBe(
       'network',
     );
   });
@@ -247,7 +220,7 @@ describe('with a load balancer and an existing VPC', () => {
       id.startsWith('Scheduler'),
     )?.[1];
     expect(scheduler?.Properties.Environment.Variables).toMatchObject({
-      WORKER_SUBNETS: 'subnet-1,subnet-2',
+      WORKER_SUBNETS: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
       WORKER_PUBLIC_IP: 'false',
       POOL_MIN_WORKERS: '1',
       POOL_MAX_WORKERS: '20',
@@ -258,7 +231,7 @@ describe('with a load balancer and an existing VPC', () => {
 describe('cdk-nag AwsSolutions', () => {
   for (const [name, settings] of [
     ['defaults', DEFAULT_SETTINGS],
-    ['load balancer and existing VPC', withLoadBalancer],
+    ['load balancer and existing VPC', WITH_LOAD_BALANCER],
   ] as const) {
     it(`${name}: no finding left unacknowledged (each acknowledgement says why in the stack)`, () => {
       const { app } = synth(settings, true);

@@ -6,11 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SETTINGS, SparkplaneStack } from '../../../infra/stack.js';
+import { synth, WITH_LOAD_BALANCER } from './stacks.js';
 
 const run = promisify(execFile);
 /** Set by `.ci/run` only when cfn-lint could not be installed (PyPI unreachable). */
@@ -109,23 +107,8 @@ describe('npm run synth and cfn-lint', () => {
   it.skipIf(cfnLintMissing)(
     'cfn-lint passes the template with the load balancer in an existing VPC',
     async () => {
-      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-      const stack = new SparkplaneStack(app, 'Sparkplane', {
-        settings: {
-          ...DEFAULT_SETTINGS,
-          loadBalancer: true,
-          minWorkers: 1,
-          vpc: {
-            vpcId: 'vpc-0123456789abcdef0',
-            availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-            subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-            publicSubnets: false,
-            cidr: '10.1.0.0/16',
-          },
-        },
-      });
       const path = join(outdir, 'WithLoadBalancer.template.json');
-      await writeFile(path, JSON.stringify(Template.fromStack(stack).toJSON()));
+      await writeFile(path, JSON.stringify(synth(WITH_LOAD_BALANCER).template.toJSON()));
       expect(await cfnLint(path)).toBe('');
     },
     120_000,
