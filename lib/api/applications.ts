@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { applicationId } from '../core/ids.js';
 import {
+  type ExecutorRequest,
   finishApplication,
   killExecutors,
   registerApplication,
@@ -39,32 +40,82 @@ import {
 } from './http.js';
 
 const positive = z.number().int().min(1).max(INT_MAX);
+const count = z.number().int().min(0).max(INT_MAX);
+const resources = z
+  .record(resourceName, positive)
+  .refine((r) => Object.keys(r).length <= 32, 'at most 32 resource names');
+const args = (max: number) => z.array(text(8 * KiB)).max(max);
+// A Java class name: it follows the java options, so it must never read as one.
+const javaClass = z
+  .string()
+  .regex(/^[\p{L}_$][\p{L}\p{N}_$]*(\.[\p{L}_$][\p{L}\p{N}_$]*)*$/u, 'must be a Java class name')
+  .max(1024);
 
 const registration = z.object({
   name: text(1024),
   user: text(256).default(''),
   driverId: id.optional(),
   maxCores: positive.optional(),
-  initialExecutorLimit: z.number().int().min(0).max(INT_MAX).optional(),
+  initialExecutorLimit: count.optional(),
   executor: z.object({
     cores: positive.optional(),
-    memoryMb: z.number().int().min(0).max(INT_MAX),
-    resources: z
-      .record(resourceName, positive)
-      .refine((r) => Object.keys(r).length <= 32, 'at most 32 resource names')
-      .default({}),
+    memoryMb: count,
+    resources: resources.default({}),
   }),
-  command: z.object({
-    argv: z
-      .array(text(8 * KiB))
-      .min(1)
-      .max(1024),
-    env: z
-      .record(key(text(256).min(1)), text(8 * KiB))
-      .refine((e) => Object.keys(e).length <= 256, 'at most 256 variables')
-      .default({}),
-  }),
+  command: z
+    .object({
+      argv: args(1024).min(1).optional(),
+      // Spark's deploy.Command: the worker builds the java command line (PROTOCOL.md §3).
+      java: z
+        .object({
+          mainClass: javaClass,
+          arguments: args(1024).default([]),
+          javaOpts: args(1024).default([]),
+          classPathEntries: args(1024).default([]),
+          libraryPathEntries: args(1024).default([]),
+        })
+        .optional(),
+      env: z
+        .record(key(text(256).min(1)), text(8 * KiB))
+        .refine((e) => Object.keys(e).length <= 256, 'at most 256 variables')
+        .default({}),
+    })
+    .refine((c) => (c.argv === undefined) !== (c.java === undefined), {
+      message: 'needs exactly one of argv (a program) and java (a JVM main class)',
+      path: ['argv'],
+    }),
 });
+
+/** RequestExecutors: a total for the default profile, or totals per resource profile. */
+const executorRequest = z
+  .object({
+    total: count.optional(),
+    profiles: z
+      .array(
+        z.object({
+          resourceProfileId: count,
+          total: count,
+          executor: z
+            .object({
+              cores: positive.optional(),
+              memoryMb: count.optional(),
+              resources: resources.optional(),
+            })
+            .default({}),
+        }),
+      )
+      .min(1)
+      .max(64)
+      .refine(
+        (p) => new Set(p.map((x) => x.resourceProfileId)).size === p.length,
+        'names each resourceProfileId once',
+      )
+      .optional(),
+  })
+  .refine((r) => (r.total === undefined) !== (r.profiles === undefined), {
+    message: 'needs exactly one of total and profiles',
+    path: ['total'],
+  });
 
 /** Every executor the application ever had, as PROTOCOL.md shows it. */
 function view(app: Application, executors: readonly Executor[], defaultCores: number) {
@@ -120,7 +171,9 @@ export function applicationsHandler(deps: ApiDeps) {
         memoryMb: body.executor.memoryMb,
         resources: body.executor.resources,
       },
-      command: body.command,
+      command: body.command.java
+        ? { java: body.command.java, env: body.command.env }
+        : { argv: body.command.argv ?? [], env: body.command.env },
       ...(body.driverId === undefined ? {} : { driverAddress: body.driverId }),
     };
     const applied = await applyEvent(
@@ -144,20 +197,21 @@ export function applicationsHandler(deps: ApiDeps) {
 
   on('POST', '/v1/applications/:appId/executors', async (reqCtx) => {
     const appId = pathParam(reqCtx, 'appId', id);
-    const { total } = await jsonBody(
-      reqCtx,
-      z.object({ total: z.number().int().min(0).max(INT_MAX) }),
-      4 * KiB,
-    );
+    const body = await jsonBody(reqCtx, executorRequest, 16 * KiB);
+    const requests: ExecutorRequest[] = body.profiles?.map((p) => ({
+      resourceProfileId: p.resourceProfileId,
+      total: p.total,
+      executor: {
+        ...(p.executor.cores === undefined ? {} : { coresPerExecutor: p.executor.cores }),
+        ...(p.executor.memoryMb === undefined ? {} : { memoryMb: p.executor.memoryMb }),
+        ...(p.executor.resources === undefined ? {} : { resources: p.executor.resources }),
+      },
+    })) ?? [{ resourceProfileId: DEFAULT_RESOURCE_PROFILE_ID, total: body.total ?? 0 }];
+    const total = requests.reduce((a, r) => Math.min(INT_MAX, a + r.total), 0);
     const applied = await applyEvent(
       deps.table,
       scoped(appId),
-      (cluster) => {
-        const profile =
-          cluster.applications[appId]?.resourceProfiles[String(DEFAULT_RESOURCE_PROFILE_ID)];
-        if (!profile) return { cluster, effects: [], known: false };
-        return requestExecutors(cluster, appId, [{ profile, total }]);
-      },
+      (cluster) => requestExecutors(cluster, appId, requests),
       options(),
     );
     if (!applied.decision.known) throw unknown(appId);

@@ -1,11 +1,15 @@
 // How a submitted driver is run: its description becomes an argv through the first
 // template that matches it. Spark wraps every driver in DriverWrapper on a JVM; sparkplane
-// runs `spark-submit` from the worker's Spark installation with the driver's own cores
-// (`--master local[N]`), or `node` for JavaScript drivers such as the example application.
+// runs `spark-submit --deploy-mode client` from the worker's Spark installation against the
+// control plane itself (`--master sparkplane://…`, sparkplane's plugin on the driver's class
+// path), so the driver's executors are placed across the workers; or `node` for JavaScript
+// drivers such as the example application.
 //
 // The control plane fills in what the driver's description says; placeholders that only
 // the worker knows stay in the argv for the worker agent: `{{SPARK_HOME}}` (a path prefix),
-// `{{NODE}}`, `{{MASTER_URL}}`, `{{WORKER_URL}}`, `{{HOSTNAME}}`.
+// `{{SPARKPLANE_JAR}}` (the plugin's jar), `{{NODE}}`, `{{MASTER_URL}}` (the HTTP API),
+// `{{SPARKPLANE_MASTER}}` (the same as a sparkplane:// master URL), `{{WORKER_URL}}`,
+// `{{HOSTNAME}}`.
 
 import type { Command, DriverDescription } from './model.js';
 import { PropertyError } from './properties.js';
@@ -17,28 +21,43 @@ export interface DriverTemplate {
   /**
    * The command. Whole arguments `{{APP_ARGS}}` and `{{CONF}}` expand to several (the
    * application's arguments; `--conf key=value` per Spark property); `{{APP_RESOURCE}}`,
-   * `{{MAIN_CLASS}}`, `{{CORES}}`, `{{MEMORY_MB}}`, `{{DRIVER_ID}}` are replaced anywhere.
+   * `{{MAIN_CLASS}}`, `{{CORES}}`, `{{MEMORY_MB}}`, `{{DRIVER_ID}}` are replaced anywhere, and
+   * so is `{{DRIVER_CLASS_PATH}}`: the plugin's jar, then the submission's
+   * `spark.driver.extraClassPath`, which `{{CONF}}` then leaves out.
    */
   readonly argv: readonly string[];
 }
 
 const SPARK_SUBMIT = '{{SPARK_HOME}}/bin/spark-submit';
-const LOCAL = ['--master', 'local[{{CORES}}]', '--driver-memory', '{{MEMORY_MB}}m', '{{CONF}}'];
+// The driver joins the cluster it was submitted to, on its worker's address.
+const CLIENT = [
+  ...['--master', '{{SPARKPLANE_MASTER}}', '--deploy-mode', 'client'],
+  ...['--driver-memory', '{{MEMORY_MB}}m', '--driver-class-path', '{{DRIVER_CLASS_PATH}}'],
+  '{{CONF}}',
+  ...['--conf', 'spark.driver.host={{HOSTNAME}}'],
+];
 
 export const DEFAULT_DRIVER_TEMPLATES: readonly DriverTemplate[] = [
   { appResource: '\\.m?js$', argv: ['{{NODE}}', '{{APP_RESOURCE}}', '{{APP_ARGS}}'] },
   // Spark's REST example: SparkSubmit is the main class, its arguments are spark-submit's.
   {
     mainClass: '^org\\.apache\\.spark\\.deploy\\.SparkSubmit$',
-    argv: [SPARK_SUBMIT, ...LOCAL, '{{APP_ARGS}}'],
+    argv: [SPARK_SUBMIT, ...CLIENT, '{{APP_ARGS}}'],
   },
   {
-    argv: [SPARK_SUBMIT, ...LOCAL, '--class', '{{MAIN_CLASS}}', '{{APP_RESOURCE}}', '{{APP_ARGS}}'],
+    argv: [
+      SPARK_SUBMIT,
+      ...CLIENT,
+      '--class',
+      '{{MAIN_CLASS}}',
+      '{{APP_RESOURCE}}',
+      '{{APP_ARGS}}',
+    ],
   },
 ];
 
 /**
- * Properties that describe the submission, not the driver: the driver runs in local mode
+ * Properties that describe the submission, not the driver: the driver runs in client mode
  * on its worker, so it must not inherit the client's master or cluster deploy mode.
  */
 const SUBMISSION_ONLY = new Set([
@@ -46,6 +65,8 @@ const SUBMISSION_ONLY = new Set([
   'spark.submit.deployMode',
   'spark.driver.supervise',
 ]);
+
+const EXTRA_CLASS_PATH = 'spark.driver.extraClassPath';
 
 /** Templates from configuration (a JSON array), checked so a bad one fails at start. */
 export function parseDriverTemplates(json: string): DriverTemplate[] {
@@ -103,8 +124,13 @@ export function driverCommand(
     MEMORY_MB: String(d.memoryMb),
     DRIVER_ID: driverId,
   };
+  const userClassPath = d.sparkProperties[EXTRA_CLASS_PATH];
+  const ownsClassPath = template.argv.some((a) => a.includes('{{DRIVER_CLASS_PATH}}'));
+  values.DRIVER_CLASS_PATH = ['{{SPARKPLANE_JAR}}', ...(userClassPath ? [userClassPath] : [])].join(
+    ':',
+  );
   const conf = Object.entries(d.sparkProperties)
-    .filter(([k]) => !SUBMISSION_ONLY.has(k))
+    .filter(([k]) => !SUBMISSION_ONLY.has(k) && !(ownsClassPath && k === EXTRA_CLASS_PATH))
     .flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
   const argv = template.argv.flatMap((arg) => {
     if (arg === '{{APP_ARGS}}') return [...d.appArgs];

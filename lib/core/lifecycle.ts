@@ -23,7 +23,7 @@ import {
   isDriverWaiting,
   isExecutorLive,
   type ResourceAddresses,
-  type ResourceProfile,
+  type ResourceAmounts,
   type Worker,
 } from './model.js';
 import { parseInteger } from './properties.js';
@@ -821,12 +821,23 @@ export function executorStateChanged(
   return { ...d.done(), outcome: 'applied' };
 }
 
+/** A target for one resource profile, as the driver's RequestExecutors carries it. */
 export interface ExecutorRequest {
-  readonly profile: ResourceProfile;
+  readonly resourceProfileId: number;
   readonly total: number;
+  /** The profile's own executor resources (Spark's ResourceProfile); unset ones default. */
+  readonly executor?: {
+    readonly coresPerExecutor?: number;
+    readonly memoryMb?: number;
+    readonly resources?: ResourceAmounts;
+  };
 }
 
-/** RequestExecutors (dynamic allocation): new targets per profile; never kills. */
+/**
+ * RequestExecutors (dynamic allocation): new targets per profile; never kills. A profile is
+ * described once, when first seen, with the application's cores and memory where it sets
+ * none (Spark's `createResourceDescForResourceProfile`).
+ */
 export function requestExecutors(
   cluster: Cluster,
   appId: string,
@@ -837,9 +848,18 @@ export function requestExecutors(
   if (!app || !isApplicationActive(app.state)) return { ...d.done(), known: false };
   const resourceProfiles = { ...app.resourceProfiles };
   const executorTargets = { ...app.executorTargets };
-  for (const { profile, total } of requests) {
-    resourceProfiles[String(profile.id)] ??= profile;
-    executorTargets[String(profile.id)] = total;
+  const defaults = app.description.defaultProfile;
+  for (const { resourceProfileId: id, total, executor = {} } of requests) {
+    if (!Object.hasOwn(resourceProfiles, String(id))) {
+      const cores = executor.coresPerExecutor ?? defaults.coresPerExecutor;
+      resourceProfiles[String(id)] = {
+        id,
+        ...(cores === undefined ? {} : { coresPerExecutor: cores }),
+        memoryMb: executor.memoryMb ?? defaults.memoryMb,
+        resources: executor.resources ?? {},
+      };
+    }
+    executorTargets[String(id)] = total;
   }
   d.putApplication({ ...app, resourceProfiles, executorTargets });
   d.emit({ type: 'Schedule' });

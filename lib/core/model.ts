@@ -54,6 +54,24 @@ export interface Command {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/**
+ * Spark's `deploy.Command`: a main class the worker starts on its own Java with its Spark's
+ * jars (Spark's WorkerCommandBuilder), as Spark's drivers register their executors.
+ */
+export interface JavaCommand {
+  readonly java: {
+    readonly mainClass: string;
+    readonly arguments: readonly string[];
+    readonly javaOpts: readonly string[];
+    readonly classPathEntries: readonly string[];
+    readonly libraryPathEntries: readonly string[];
+  };
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** What runs for each executor: any program, or a JVM main class (Spark's executors). */
+export type ExecutorCommand = Command | JavaCommand;
+
 export interface Worker {
   readonly id: string;
   readonly host: string;
@@ -123,7 +141,7 @@ export interface ApplicationDescription {
   readonly maxCores?: number;
   readonly initialExecutorLimit?: number;
   readonly defaultProfile: ExecutorResources;
-  readonly command: Command;
+  readonly command: ExecutorCommand;
   /** The registering driver's address: Spark tracks one application per driver address. */
   readonly driverAddress?: string;
 }

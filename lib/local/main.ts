@@ -16,6 +16,7 @@ import { memoryStringToMb } from '../core/properties.js';
 import { buildUiPage } from '../ui/page.js';
 import { startControlPlane } from './control-plane.js';
 import { LOCAL_AWS, startEmulators } from './emulators.js';
+import { sparkEnvironment } from './spark.js';
 import { LocalLauncher } from './workers.js';
 
 const { values } = parseArgs({
@@ -65,6 +66,9 @@ async function auth(): Promise<{ config: AuthConfig; workerKey?: string }> {
 }
 
 mkdirSync(join(base, 'logs'), { recursive: true });
+// The workers run Spark's drivers and executors: the pinned Spark (installed when missing,
+// unless SPARK_HOME names another) and sparkplane's plugin, built when missing.
+const sparkEnv = sparkEnvironment();
 // --data-dir keeps the table on disk; without it, every start is a fresh cluster.
 const dataDir = values['data-dir'] ? join(base, 'dynamodb') : undefined;
 if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -83,6 +87,7 @@ const connect = (url: string) =>
     workDirs: join(base, 'work'),
     firstPort: 7078,
     logDir: join(base, 'logs'),
+    env: { ...process.env, ...sparkEnv },
     sparkWorkerOpts: Object.entries(sparkProperties)
       .filter(([k]) => k.startsWith('spark.worker.'))
       .map(([k, v]) => `-D${k}=${v}`)
@@ -149,7 +154,8 @@ for (;;) {
 }
 console.log(
   `sparkplane ready: UI ${cp.url}/ · REST ${cp.url}/v1/submissions (spark://${values.host}:${values.port}) · ` +
-    `/json ${cp.url}/json · ${workers} worker(s), logs in ${join(base, 'logs')}` +
+    `/json ${cp.url}/json · ${workers} worker(s), logs in ${join(base, 'logs')} · ` +
+    `Spark ${sparkEnv.SPARK_HOME}` +
     (token ? ` · token ${token}` : ''),
 );
 

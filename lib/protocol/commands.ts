@@ -9,6 +9,7 @@ import type {
   Command,
   Driver,
   Executor,
+  ExecutorCommand,
   ResourceAddresses,
 } from '../core/model.js';
 import type { Plan } from '../core/schedule.js';
@@ -21,7 +22,7 @@ export interface LaunchExecutor {
   readonly cores: number;
   readonly memoryMb: number;
   readonly resources: ResourceAddresses;
-  readonly command: Command;
+  readonly command: ExecutorCommand;
 }
 
 export interface LaunchDriver {

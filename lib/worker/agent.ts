@@ -37,8 +37,8 @@ import type {
 import {
   driverArgv,
   driverEnd,
-  executorArgv,
   executorEnd,
+  executorLaunch,
   registrationDelaysMs,
   resourcesFile,
   staleWorkDirs,
@@ -321,13 +321,20 @@ export class WorkerAgent {
     this.runs.set(key, run);
     const path = `/v1/workers/${encodeURIComponent(this.id)}/executors/${encodeURIComponent(c.appId)}/${c.executorId}/state`;
     try {
-      const argv = executorArgv(c.command.argv, {
-        executorId: c.executorId,
-        appId: c.appId,
-        cores: c.cores,
-        resourceProfileId: c.resourceProfileId,
-        place: this.o.place,
-      });
+      const launch = executorLaunch(
+        c.command,
+        {
+          executorId: c.executorId,
+          appId: c.appId,
+          cores: c.cores,
+          memoryMb: c.memoryMb,
+          resourceProfileId: c.resourceProfileId,
+          place: this.o.place,
+        },
+        process.env,
+      );
+      if (!launch.ok) throw new Error(launch.message);
+      const argv = launch.argv;
       mkdirSync(run.dir, { recursive: true });
       if (Object.keys(c.resources).length > 0) {
         const file = join(run.dir, `resource-executor-${randomUUID()}.json`);
@@ -338,7 +345,7 @@ export class WorkerAgent {
       const child = spawn(argv[0] as string, argv.slice(1), {
         cwd: run.dir,
         env: childEnv({
-          ...c.command.env,
+          ...launch.env,
           SPARK_EXECUTOR_DIRS: this.scratchDir(c.appId),
           SPARK_LAUNCH_WITH_SCALA: '0',
         }),

@@ -2,7 +2,12 @@
 // Spark's registration and supervise back-offs, what a finished process reports, and which
 // work directories may go.
 
-import type { DriverState, ExecutorState, ResourceAddresses } from '../core/model.js';
+import type {
+  DriverState,
+  ExecutorCommand,
+  ExecutorState,
+  ResourceAddresses,
+} from '../core/model.js';
 
 export interface WorkerPlace {
   readonly host: string;
@@ -10,6 +15,10 @@ export interface WorkerPlace {
   /** The HTTP API the worker registered with. */
   readonly masterUrl: string;
   readonly sparkHome?: string;
+  /** Where Java lives (`$JAVA_HOME`); without it, `java` on the PATH. */
+  readonly javaHome?: string;
+  /** sparkplane's Spark plugin jar, put on Spark drivers' class path when not in SPARK_HOME. */
+  readonly sparkJar?: string;
   /** The node binary that runs JavaScript drivers (the agent's own). */
   readonly node: string;
 }
@@ -18,17 +27,17 @@ export interface WorkerPlace {
 export const workerUrl = (w: Pick<WorkerPlace, 'host' | 'port'>): string =>
   `spark://Worker@${w.host}:${w.port}`;
 
+interface ExecutorValues {
+  readonly executorId: number;
+  readonly appId: string;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly resourceProfileId: number;
+  readonly place: WorkerPlace;
+}
+
 /** Spec §h: whole arguments equal to a placeholder are replaced, nothing else. */
-export function executorArgv(
-  argv: readonly string[],
-  values: {
-    executorId: number;
-    appId: string;
-    cores: number;
-    resourceProfileId: number;
-    place: WorkerPlace;
-  },
-): string[] {
+export function executorArgv(argv: readonly string[], values: ExecutorValues): string[] {
   const table: Record<string, string> = {
     '{{EXECUTOR_ID}}': String(values.executorId),
     '{{HOSTNAME}}': values.place.host,
@@ -40,9 +49,80 @@ export function executorArgv(
   return argv.map((arg) => table[arg] ?? arg);
 }
 
+export type ExecutorLaunch =
+  | { readonly ok: true; readonly argv: string[]; readonly env: Record<string, string> }
+  | { readonly ok: false; readonly message: string };
+
+/**
+ * An executor's command line on this worker. A JVM main class becomes Spark's
+ * WorkerCommandBuilder's `java -cp <class path> -Xmx<memory>M <java options> <class>
+ * <arguments>`, the class path being the command's entries, Spark's conf directory and
+ * `$SPARK_HOME/jars/*` (AbstractCommandBuilder.buildClassPath), library path entries going
+ * first in the library path (CommandUtils); placeholders are replaced in the arguments and
+ * the java options, as Spark's ExecutorRunner does.
+ */
+export function executorLaunch(
+  command: ExecutorCommand,
+  values: ExecutorValues,
+  env: Readonly<Record<string, string | undefined>>,
+): ExecutorLaunch {
+  if ('argv' in command) {
+    return { ok: true, argv: executorArgv(command.argv, values), env: { ...command.env } };
+  }
+  const { sparkHome, javaHome, host, port } = values.place;
+  if (!sparkHome) {
+    return {
+      ok: false,
+      message: `SPARK_HOME is not set on worker ${host}:${port}: it cannot run ${command.java.mainClass}`,
+    };
+  }
+  const j = command.java;
+  const classPath = [
+    ...j.classPathEntries,
+    env.SPARK_CONF_DIR ?? `${sparkHome}/conf`,
+    `${sparkHome}/jars/*`,
+    ...[env.HADOOP_CONF_DIR, env.YARN_CONF_DIR, env.SPARK_DIST_CLASSPATH].filter(
+      (e): e is string => !!e,
+    ),
+  ].filter((e, i, all) => e.length > 0 && all.indexOf(e) === i);
+  const extra: Record<string, string> = {};
+  if (j.libraryPathEntries.length > 0) {
+    extra.LD_LIBRARY_PATH = [
+      ...j.libraryPathEntries,
+      ...(env.LD_LIBRARY_PATH ? [env.LD_LIBRARY_PATH] : []),
+    ].join(':');
+  }
+  return {
+    ok: true,
+    argv: [
+      javaHome ? `${javaHome}/bin/java` : 'java',
+      '-cp',
+      classPath.join(':'),
+      `-Xmx${values.memoryMb}M`,
+      ...executorArgv(j.javaOpts, values),
+      j.mainClass,
+      ...executorArgv(j.arguments, values),
+    ],
+    env: { ...command.env, ...extra },
+  };
+}
+
 export type DriverArgv =
   | { readonly ok: true; readonly argv: string[] }
   | { readonly ok: false; readonly message: string };
+
+/** The control plane's HTTP API as a master URL for Spark's drivers (sparkplane's plugin). */
+export function sparkplaneMaster(masterUrl: string): string {
+  const url = new URL(masterUrl);
+  const path = url.pathname.replace(/\/+$/, '');
+  return url.protocol === 'https:'
+    ? `sparkplane+https://${url.host}${path}`
+    : `sparkplane://${url.hostname}:${url.port || '80'}${path}`;
+}
+
+/** The plugin jar: where the worker was told, else where the worker image puts it. */
+const sparkJar = (place: WorkerPlace): string | undefined =>
+  place.sparkJar ?? (place.sparkHome ? `${place.sparkHome}/jars/sparkplane-spark.jar` : undefined);
 
 /**
  * The worker's part of a driver's command (lib/core/driver-command.ts): its Spark
@@ -71,8 +151,17 @@ export function driverArgv(
       out.push(name);
       continue;
     }
+    const jar = sparkJar(place);
+    if (arg.includes('{{SPARKPLANE_JAR}}') && !jar) {
+      return {
+        ok: false,
+        message: `sparkplane's Spark plugin not found: neither SPARKPLANE_SPARK_JAR nor SPARK_HOME is set on worker ${place.host}:${place.port}`,
+      };
+    }
     out.push(
       arg
+        .replaceAll('{{SPARKPLANE_JAR}}', jar ?? '')
+        .replaceAll('{{SPARKPLANE_MASTER}}', sparkplaneMaster(place.masterUrl))
         .replaceAll('{{NODE}}', place.node)
         .replaceAll('{{MASTER_URL}}', place.masterUrl)
         .replaceAll('{{WORKER_URL}}', workerUrl(place))

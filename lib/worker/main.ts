@@ -80,6 +80,8 @@ const agent = new WorkerAgent({
     port,
     masterUrl: master.replace(/^spark:\/\//, 'http://').replace(/\/+$/, ''),
     ...(env.SPARK_HOME ? { sparkHome: env.SPARK_HOME } : {}),
+    ...(env.JAVA_HOME ? { javaHome: env.JAVA_HOME } : {}),
+    ...(env.SPARKPLANE_SPARK_JAR ? { sparkJar: env.SPARKPLANE_SPARK_JAR } : {}),
     node: process.execPath,
   },
   cores,

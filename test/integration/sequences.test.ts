@@ -253,8 +253,7 @@ async function replay(events: Event[]): Promise<void> {
       case 'requestExecutors': {
         const a = pick(Object.values(cluster.applications), e.pick);
         if (a) {
-          const profile = a.resourceProfiles['0'];
-          if (profile) await apply((c) => requestExecutors(c, a.id, [{ profile, total: e.total }]));
+          await apply((c) => requestExecutors(c, a.id, [{ resourceProfileId: 0, total: e.total }]));
         }
         break;
       }

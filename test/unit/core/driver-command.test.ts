@@ -17,14 +17,18 @@ const docsExample: DriverDescription = {
 };
 
 describe('driver commands', () => {
-  it("Spark's docs example runs spark-submit in local mode with the driver's cores", () => {
+  it("Spark's docs example runs spark-submit in client mode against the control plane", () => {
     const command = driverCommand('driver-1', docsExample);
     expect(command.argv).toEqual([
       '{{SPARK_HOME}}/bin/spark-submit',
       '--master',
-      'local[1]',
+      '{{SPARKPLANE_MASTER}}',
+      '--deploy-mode',
+      'client',
       '--driver-memory',
       '1024m',
+      '--driver-class-path',
+      '{{SPARKPLANE_JAR}}',
       '--conf',
       'spark.app.name=Spark Pi',
       '--conf',
@@ -33,6 +37,8 @@ describe('driver commands', () => {
       'spark.driver.cores=1',
       '--conf',
       'spark.jars=',
+      '--conf',
+      'spark.driver.host={{HOSTNAME}}',
       '/opt/spark/examples/src/main/python/pi.py',
       '10',
     ]);
@@ -48,15 +54,22 @@ describe('driver commands', () => {
       mainClass: 'org.apache.spark.examples.SparkPi',
       appResource: 'file:/opt/spark/examples/jars/spark-examples.jar',
       appArgs: ['100'],
-      sparkProperties: {},
+      sparkProperties: { 'spark.driver.extraClassPath': '/opt/lib/a.jar' },
       cores: 2,
     });
+    // The submission's own driver class path follows the plugin's.
     expect(command.argv).toEqual([
       '{{SPARK_HOME}}/bin/spark-submit',
       '--master',
-      'local[2]',
+      '{{SPARKPLANE_MASTER}}',
+      '--deploy-mode',
+      'client',
       '--driver-memory',
       '1024m',
+      '--driver-class-path',
+      '{{SPARKPLANE_JAR}}:/opt/lib/a.jar',
+      '--conf',
+      'spark.driver.host={{HOSTNAME}}',
       '--class',
       'org.apache.spark.examples.SparkPi',
       'file:/opt/spark/examples/jars/spark-examples.jar',

@@ -302,20 +302,39 @@ describe('§e removal', () => {
 
 describe('§e dynamic allocation', () => {
   it('RequestExecutors sets targets, registers unseen profiles, never kills', () => {
-    const gpuProfile = { id: 3, coresPerExecutor: 1, memoryMb: 2048, resources: { gpu: 1 } };
     const cluster = busyCluster();
     const t = requestExecutors(cluster, 'app-1', [
-      { profile: { id: 0, memoryMb: 9999, resources: {} }, total: 0 },
-      { profile: gpuProfile, total: 2 },
+      { resourceProfileId: 0, total: 0, executor: { memoryMb: 9999 } },
+      {
+        resourceProfileId: 3,
+        total: 2,
+        executor: { coresPerExecutor: 1, memoryMb: 2048, resources: { gpu: 1 } },
+      },
+      { resourceProfileId: 4, total: 1, executor: {} },
     ]);
     expect(t.known).toBe(true);
     const app = t.cluster.applications['app-1'];
-    expect(app?.executorTargets).toEqual({ 0: 0, 3: 2 });
-    // A known profile keeps its description; an unseen one is registered.
+    expect(app?.executorTargets).toEqual({ 0: 0, 3: 2, 4: 1 });
+    // A known profile keeps its description; an unseen one is registered, with the
+    // application's cores and memory where it names none (and no resources of the app's).
     expect(app?.resourceProfiles['0']).toEqual(
       cluster.applications['app-1']?.resourceProfiles['0'],
     );
-    expect(app?.resourceProfiles['3']).toEqual(gpuProfile);
+    expect(app?.resourceProfiles['3']).toEqual({
+      id: 3,
+      coresPerExecutor: 1,
+      memoryMb: 2048,
+      resources: { gpu: 1 },
+    });
+    const defaults = cluster.applications['app-1']?.description.defaultProfile;
+    expect(app?.resourceProfiles['4']).toEqual({
+      id: 4,
+      ...(defaults?.coresPerExecutor === undefined
+        ? {}
+        : { coresPerExecutor: defaults.coresPerExecutor }),
+      memoryMb: defaults?.memoryMb,
+      resources: {},
+    });
     expect(t.cluster.executors).toBe(cluster.executors);
     expect(t.effects).toEqual([{ type: 'Schedule' }]);
   });

@@ -6,8 +6,10 @@ import {
   driverEnd,
   executorArgv,
   executorEnd,
+  executorLaunch,
   registrationDelaysMs,
   resourcesFile,
+  sparkplaneMaster,
   staleWorkDirs,
   superviseDelayMs,
   workerUrl,
@@ -40,7 +42,7 @@ describe('executor command lines (spec §h)', () => {
         'x{{CORES}}',
         '{{UNKNOWN}}',
       ],
-      { executorId: 7, appId: 'app-1', cores: 2, resourceProfileId: 0, place },
+      { executorId: 7, appId: 'app-1', cores: 2, memoryMb: 512, resourceProfileId: 0, place },
     );
     expect(argv).toEqual([
       'java',
@@ -59,6 +61,56 @@ describe('executor command lines (spec §h)', () => {
       'x{{CORES}}',
       '{{UNKNOWN}}',
     ]);
+  });
+
+  it("builds a JVM executor's command line as Spark's WorkerCommandBuilder does", () => {
+    const java = {
+      mainClass: 'org.apache.spark.executor.CoarseGrainedExecutorBackend',
+      arguments: ['--executor-id', '{{EXECUTOR_ID}}', '--hostname', '{{HOSTNAME}}'],
+      javaOpts: [
+        '-Dspark.driver.port=4041',
+        '{{APP_ID}}',
+        '--add-opens=java.base/java.lang=ALL-UNNAMED',
+      ],
+      classPathEntries: ['/opt/extra.jar'],
+      libraryPathEntries: ['/opt/native'],
+    };
+    const values = { executorId: 3, appId: 'app-1', cores: 1, memoryMb: 768, resourceProfileId: 0 };
+    const launch = executorLaunch(
+      { java, env: { SPARK_USER: 'spark' } },
+      { ...values, place: { ...place, sparkHome: '/opt/spark', javaHome: '/usr/lib/jvm/17' } },
+      { LD_LIBRARY_PATH: '/usr/lib', HADOOP_CONF_DIR: '/etc/hadoop' },
+    );
+    expect(launch).toEqual({
+      ok: true,
+      argv: [
+        '/usr/lib/jvm/17/bin/java',
+        '-cp',
+        '/opt/extra.jar:/opt/spark/conf:/opt/spark/jars/*:/etc/hadoop',
+        '-Xmx768M',
+        '-Dspark.driver.port=4041',
+        'app-1',
+        '--add-opens=java.base/java.lang=ALL-UNNAMED',
+        'org.apache.spark.executor.CoarseGrainedExecutorBackend',
+        '--executor-id',
+        '3',
+        '--hostname',
+        '10.0.0.5',
+      ],
+      env: { SPARK_USER: 'spark', LD_LIBRARY_PATH: '/opt/native:/usr/lib' },
+    });
+    // java from the PATH without JAVA_HOME; no Spark, no JVM executor.
+    const plain = executorLaunch(
+      { java, env: {} },
+      { ...values, place: { ...place, sparkHome: '/s' } },
+      {},
+    );
+    expect(plain.ok && plain.argv[0]).toBe('java');
+    expect(executorLaunch({ java, env: {} }, { ...values, place }, {})).toEqual({
+      ok: false,
+      message:
+        'SPARK_HOME is not set on worker 10.0.0.5:7078: it cannot run org.apache.spark.executor.CoarseGrainedExecutorBackend',
+    });
   });
 
   it("writes Spark's resources file", () => {
@@ -104,6 +156,42 @@ describe('driver command lines', () => {
         '/usr/bin/node',
         'spark://Worker@10.0.0.5:7078',
       ],
+    });
+  });
+
+  it('names the control plane as a sparkplane master and the plugin jar', () => {
+    const argv = [
+      '--master',
+      '{{SPARKPLANE_MASTER}}',
+      '--driver-class-path',
+      '{{SPARKPLANE_JAR}}:/x.jar',
+    ];
+    expect(driverArgv(argv, { ...place, sparkHome: '/opt/spark' }, () => false)).toEqual({
+      ok: true,
+      argv: [
+        '--master',
+        'sparkplane://master:6066',
+        '--driver-class-path',
+        '/opt/spark/jars/sparkplane-spark.jar:/x.jar',
+      ],
+    });
+    const told = { ...place, masterUrl: 'https://abc.example.com/prod/', sparkJar: '/p.jar' };
+    expect(driverArgv(argv, told, () => false)).toEqual({
+      ok: true,
+      argv: [
+        '--master',
+        'sparkplane+https://abc.example.com/prod',
+        '--driver-class-path',
+        '/p.jar:/x.jar',
+      ],
+    });
+    expect(sparkplaneMaster('http://127.0.0.1:6066')).toBe('sparkplane://127.0.0.1:6066');
+    expect(sparkplaneMaster('http://[::1]:6066')).toBe('sparkplane://[::1]:6066');
+    const none = driverArgv(argv, place, () => true);
+    expect(none).toEqual({
+      ok: false,
+      message:
+        "sparkplane's Spark plugin not found: neither SPARKPLANE_SPARK_JAR nor SPARK_HOME is set on worker 10.0.0.5:7078",
     });
   });
 
