@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/integration/emulators.setup.ts'],
+          globalSetup: ['test/integration/emulators.setup.ts', 'test/e2e/spark.setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           env,

@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import { AUTH_OFF } from '../../lib/api/auth.js';
 import { type ControlPlane, startControlPlane } from '../../lib/local/control-plane.js';
 import { LOCAL_AWS } from '../../lib/local/emulators.js';
+import { sparkEnvironment } from '../../lib/local/spark.js';
 import { LocalLauncher } from '../../lib/local/workers.js';
 import { uniqueName } from '../integration/aws.js';
 
@@ -28,9 +29,17 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(
-  options: { workers?: number; cores?: number; sparkProperties?: Record<string, string> } = {},
-): Promise<Cluster> {
+export interface ClusterOptions {
+  readonly workers?: number;
+  readonly cores?: number;
+  readonly sparkProperties?: Record<string, string>;
+  /** Workers that run real Spark: the pinned SPARK_HOME, its Python and the plugin jar. */
+  readonly spark?: boolean;
+  /** More of the workers' environment (with `spark`). */
+  readonly workerEnv?: Record<string, string>;
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const cp = await startControlPlane({
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     sqsEndpoint: inject('sqsEndpoint'),
@@ -48,8 +57,15 @@ export async function startCluster(
     workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-e2e-')),
     // Each cluster gets its own ports, so two clusters never share a worker address.
     firstPort: 20_000 + Math.floor(Math.random() * 20_000),
-    // No Spark here, whatever the machine has: the docs example must end in ERROR.
-    env: { PATH: dirname(process.execPath), HOME: process.env.HOME, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: options.spark
+      ? {
+          ...process.env,
+          ...sparkEnvironment(),
+          POWERTOOLS_LOG_LEVEL: 'WARN',
+          ...options.workerEnv,
+        }
+      : // No Spark here, whatever the machine has: the docs example must end in ERROR.
+        { PATH: dirname(process.execPath), HOME: process.env.HOME, POWERTOOLS_LOG_LEVEL: 'WARN' },
   });
   await workers.launch(count, 'e2e');
   const get = async (path: string) =>

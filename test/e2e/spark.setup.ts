@@ -1,0 +1,8 @@
+// Vitest global setup: the pinned Spark and sparkplane's Spark jars, once, before any test
+// file starts workers that run them (npm start in the UI tests does too).
+import { ensureSparkJars, sparkHome } from '../../lib/local/spark.js';
+
+export default function setup(): void {
+  sparkHome();
+  ensureSparkJars();
+}

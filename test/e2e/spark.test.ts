@@ -1,0 +1,406 @@
+// Real Spark through sparkplane: Spark 4.1.1's own drivers (spark-submit, PySpark) and
+// CoarseGrainedExecutorBackends, placed by the control plane on real worker agents.
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { examplesJar, pluginJar, sparkHome, sparkPython } from '../../lib/local/spark.js';
+import { type Cluster, type ClusterOptions, fixture, startCluster } from './cluster.js';
+
+const SPARK_HOME = sparkHome();
+const jobs = fixture('jobs.py');
+const ENDED = new Set(['FINISHED', 'FAILED', 'KILLED', 'ERROR']);
+// Small JVMs: Spark refuses heaps under 450 MiB; no UI ports to share on one machine.
+const SMALL = {
+  'spark.driver.memory': '512m',
+  'spark.executor.memory': '512m',
+  'spark.ui.enabled': 'false',
+};
+const TIMEOUT = 240_000;
+
+interface AppView {
+  id: string;
+  state: string;
+  executors: { executorId: number; workerId: string; state: string; exitStatus?: number }[];
+}
+
+const clusters: Cluster[] = [];
+const clients: ChildProcess[] = [];
+
+async function cluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const c = await startCluster({ workers: 2, cores: 2, spark: true, ...options });
+  clusters.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const p of clients.splice(0)) if (p.exitCode === null) p.kill('SIGKILL');
+  await Promise.all(clusters.splice(0).map((c) => c.stop()));
+});
+
+/** Spark's REST create, as Spark's docs write it: spark-submit's arguments in appArgs. */
+async function submit(c: Cluster, props: Record<string, string>, appArgs: string[]) {
+  const answer = await c.post('/v1/submissions/create', {
+    action: 'CreateSubmissionRequest',
+    appResource: '',
+    mainClass: 'org.apache.spark.deploy.SparkSubmit',
+    appArgs,
+    clientSparkVersion: '4.1.1',
+    sparkProperties: { 'spark.master': 'spark://master:7077', ...SMALL, ...props },
+    environmentVariables: {},
+  });
+  expect(answer.success).toBe(true);
+  return String(answer.submissionId);
+}
+
+const status = async (c: Cluster, id: string) =>
+  (await c.get(`/v1/submissions/status/${id}`)) as { driverState: string; workerId?: string };
+
+const ended = (c: Cluster, id: string, timeoutMs = 180_000) =>
+  c.until(
+    `driver ${id} to end`,
+    async () => {
+      const s = await status(c, id);
+      return ENDED.has(s.driverState) ? s.driverState : undefined;
+    },
+    timeoutMs,
+  );
+
+/** A driver's stdout or stderr, from the work directory of whichever worker ran it. */
+function driverLog(c: Cluster, id: string, name: 'stdout' | 'stderr'): string {
+  for (const dir of c.workDirs) {
+    const file = join(dir, id, name);
+    if (existsSync(file)) return readFileSync(file, 'utf8');
+  }
+  return '';
+}
+
+const appIdIn = (log: string) => /with app ID (app-\S+)/.exec(log)?.[1];
+
+const app = async (c: Cluster, appId: string) =>
+  (await c.get(`/v1/applications/${appId}`)) as unknown as AppView;
+
+const live = (a: AppView) => a.executors.filter((e) => e.state === 'RUNNING');
+
+/** Client mode from outside the cluster: stock spark-submit with the plugin jar. */
+function client(c: Cluster, props: Record<string, string>, args: string[]) {
+  const conf = Object.entries({ ...SMALL, 'spark.driver.host': '127.0.0.1', ...props }).flatMap(
+    ([k, v]) => ['--conf', `${k}=${v}`],
+  );
+  const child = spawn(
+    join(SPARK_HOME, 'bin', 'spark-submit'),
+    ['--master', `sparkplane://${new URL(c.url).host}`, '--jars', pluginJar, ...conf, ...args],
+    { env: { ...process.env, SPARK_HOME, PYSPARK_PYTHON: sparkPython }, stdio: 'pipe' },
+  );
+  clients.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exit = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  return {
+    child,
+    exit,
+    out: () => stdout,
+    err: () => stderr,
+    appId: () => c.until('the client to register', async () => appIdIn(stderr), 90_000),
+  };
+}
+
+const release = () => join(mkdtempSync(join(tmpdir(), 'sparkplane-release-')), 'go');
+
+describe('real Spark drivers submitted over REST', () => {
+  it(
+    "Spark's docs request runs pi.py: FINISHED, Pi printed, one executor on each worker",
+    async () => {
+      const c = await cluster();
+      const id = await submit(
+        c,
+        { 'spark.app.name': 'Spark Pi', 'spark.cores.max': '2', 'spark.executor.cores': '1' },
+        [join(SPARK_HOME, 'examples/src/main/python/pi.py'), '20'],
+      );
+      expect(await ended(c, id)).toBe('FINISHED');
+      expect(driverLog(c, id, 'stdout')).toMatch(/Pi is roughly 3\.1/);
+      const appId = appIdIn(driverLog(c, id, 'stderr'));
+      expect(appId).toBeDefined();
+      const a = await app(c, appId as string);
+      expect(a.state).toBe('FINISHED');
+      expect(a.executors).toHaveLength(2);
+      expect(new Set(a.executors.map((e) => e.workerId)).size).toBe(2);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a PySpark DataFrame job with a shuffle over two executors returns the right answer',
+    async () => {
+      const c = await cluster();
+      const id = await submit(
+        c,
+        {
+          'spark.cores.max': '2',
+          'spark.executor.cores': '1',
+          'spark.sql.shuffle.partitions': '4',
+        },
+        [jobs, 'groupby'],
+      );
+      expect(await ended(c, id)).toBe('FINISHED');
+      const expected: Record<string, number> = {};
+      for (let i = 0; i < 10_000; i++) expected[String(i % 7)] = (expected[String(i % 7)] ?? 0) + 1;
+      const line = driverLog(c, id, 'stdout')
+        .split('\n')
+        .find((l) => l.startsWith('groupby '));
+      expect(JSON.parse(line?.slice('groupby '.length) ?? 'null')).toEqual(expected);
+      const a = await app(c, appIdIn(driverLog(c, id, 'stderr')) as string);
+      expect(new Set(a.executors.map((e) => e.workerId)).size).toBe(2);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'stock spark-submit in cluster mode runs SparkPi; --status and --kill reach it',
+    async () => {
+      const c = await cluster();
+      const sparkSubmit = (args: string[]) =>
+        new Promise<{ code: number; err: string }>((resolve) => {
+          const p = spawn(join(SPARK_HOME, 'bin', 'spark-submit'), args, {
+            env: { ...process.env, SPARK_HOME },
+          });
+          let err = '';
+          p.stderr.on('data', (d) => {
+            err += d;
+          });
+          p.once('exit', (code) => resolve({ code: code ?? -1, err }));
+        });
+      const master = `spark://${new URL(c.url).host}`;
+      const cluster_ = ['--master', master, '--deploy-mode', 'cluster'];
+      const common = [
+        ...['--conf', 'spark.master.rest.enabled=true', '--conf', 'spark.ui.enabled=false'],
+        ...['--conf', 'spark.executor.memory=512m', '--driver-memory', '512m'],
+        ...['--conf', 'spark.cores.max=2', '--class', 'sparkplane.examples.SparkPi', examplesJar],
+      ];
+      const created = await sparkSubmit([...cluster_, ...common, '10']);
+      expect(created.code).toBe(0);
+      const id = /Submission successfully created as (driver-\S+)\./.exec(
+        created.err,
+      )?.[1] as string;
+      expect(id).toBeDefined();
+      expect(await ended(c, id)).toBe('FINISHED');
+      expect(driverLog(c, id, 'stdout')).toMatch(/Pi is roughly 3\.1/);
+      const asked = await sparkSubmit(['--master', master, '--status', id]);
+      expect(asked.code).toBe(0);
+      expect(asked.err).not.toMatch(/ERROR|Exception/);
+
+      // A SparkPi of 100,000 slices runs until it is killed.
+      const long = await sparkSubmit([...cluster_, ...common, '100000']);
+      const longId = /Submission successfully created as (driver-\S+)\./.exec(
+        long.err,
+      )?.[1] as string;
+      const appId = await c.until(
+        'SparkPi to get executors',
+        async () => {
+          const found = appIdIn(driverLog(c, longId, 'stderr'));
+          return found && live(await app(c, found)).length === 2 ? found : undefined;
+        },
+        120_000,
+      );
+      const killed = await sparkSubmit(['--master', master, '--kill', longId]);
+      expect(killed.code).toBe(0);
+      expect(await ended(c, longId)).toBe('KILLED');
+      await c.until(
+        'the application to end and free its cores',
+        async () => {
+          const [a, json] = await Promise.all([app(c, appId), c.get('/json')]);
+          return a.state !== 'RUNNING' && a.state !== 'WAITING' && json.coresused === 0
+            ? true
+            : undefined;
+        },
+        60_000,
+      );
+    },
+    TIMEOUT,
+  );
+});
+
+describe('client mode from outside the cluster', () => {
+  for (const spreadOut of [true, false]) {
+    it(
+      `places a PySpark client's executors as Spark does with spreadOut ${spreadOut}`,
+      async () => {
+        const c = await cluster({
+          sparkProperties: { 'spark.deploy.spreadOutApps': String(spreadOut) },
+        });
+        const go = release();
+        const run = client(c, { 'spark.cores.max': '2', 'spark.executor.cores': '1' }, [
+          jobs,
+          'hold',
+          go,
+        ]);
+        const appId = await run.appId();
+        const held = await c.until(
+          'two running executors',
+          async () => {
+            const a = await app(c, appId);
+            return live(a).length === 2 ? a : undefined;
+          },
+          120_000,
+        );
+        await c.until(
+          'the job to run',
+          async () => (run.out().includes('holding') ? true : undefined),
+          120_000,
+        );
+        expect(new Set(live(held).map((e) => e.workerId)).size).toBe(spreadOut ? 2 : 1);
+        writeFileSync(go, '');
+        expect(await run.exit).toBe(0);
+        expect((await app(c, appId)).state).toBe('FINISHED');
+      },
+      TIMEOUT,
+    );
+  }
+
+  it(
+    'dynamic allocation: executors come under load and go when idle',
+    async () => {
+      const c = await cluster();
+      const go = release();
+      const run = client(
+        c,
+        {
+          'spark.dynamicAllocation.enabled': 'true',
+          'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
+          'spark.dynamicAllocation.minExecutors': '0',
+          'spark.dynamicAllocation.maxExecutors': '2',
+          'spark.dynamicAllocation.schedulerBacklogTimeout': '1s',
+          'spark.dynamicAllocation.executorIdleTimeout': '3s',
+          'spark.executor.cores': '1',
+        },
+        [jobs, 'dynamic', go],
+      );
+      const appId = await run.appId();
+      // Registered with no executors: the allocation manager asks when tasks wait.
+      await c.until(
+        'executors under load',
+        async () => {
+          const a = await app(c, appId);
+          return live(a).length === 2 ? true : undefined;
+        },
+        120_000,
+      );
+      await c.until(
+        'the burst to end',
+        async () => (run.out().includes('burst done 8') ? true : undefined),
+        120_000,
+      );
+      const idle = await c.until(
+        'idle executors to go',
+        async () => {
+          const a = await app(c, appId);
+          return a.executors.length >= 2 && live(a).length === 0 ? a : undefined;
+        },
+        60_000,
+      );
+      expect(idle.executors.every((e) => e.state === 'KILLED' || e.state === 'EXITED')).toBe(true);
+      const json = await c.get('/json');
+      const active = (json.activeapps as { id: string; cores: number }[]).find(
+        (x) => x.id === appId,
+      );
+      expect(active?.cores).toBe(0);
+      writeFileSync(go, '');
+      expect(await run.exit).toBe(0);
+    },
+    TIMEOUT,
+  );
+});
+
+/** SIGKILL a worker and everything it runs, as when its machine (an ECS task) is lost. */
+function loseWorker(c: Cluster, index: number): void {
+  c.workers[index]?.kill('SIGKILL');
+  const dir = c.workDirs[index] as string;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+}
+
+describe('faults with real Spark', () => {
+  it(
+    'a worker lost during a job: its executor LOST, Spark asks again, the job completes',
+    async () => {
+      const c = await cluster({ sparkProperties: { 'spark.worker.timeout': '3' } });
+      const run = client(c, { 'spark.cores.max': '2', 'spark.executor.cores': '1' }, [
+        jobs,
+        'slow',
+        '12',
+        '2',
+      ]);
+      const appId = await run.appId();
+      const before = await c.until(
+        'two running executors',
+        async () => {
+          const a = await app(c, appId);
+          return live(a).length === 2 ? a : undefined;
+        },
+        120_000,
+      );
+      const doomed = before.executors[0]?.workerId as string;
+      const index = c.workDirs.findIndex((d) =>
+        existsSync(join(d, appId, String(before.executors[0]?.executorId))),
+      );
+      expect(index).toBeGreaterThanOrEqual(0);
+      loseWorker(c, index);
+      expect(await run.exit).toBe(0);
+      expect(run.out()).toContain('slow done 12');
+      const after = await app(c, appId);
+      expect(after.executors.find((e) => e.workerId === doomed)?.state).toBe('LOST');
+      expect(after.executors.length).toBeGreaterThanOrEqual(3);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'executors that cannot start end the application after maxExecutorRetries, with Spark’s message',
+    async () => {
+      const c = await cluster({
+        sparkProperties: { 'spark.deploy.maxExecutorRetries': '2' },
+        // A worker whose Java is gone: every executor launch fails.
+        workerEnv: { JAVA_HOME: '/nonexistent/java' },
+      });
+      const run = client(c, { 'spark.cores.max': '2', 'spark.executor.cores': '1' }, [
+        jobs,
+        'hold',
+        release(),
+      ]);
+      const appId = await run.appId();
+      expect(await run.exit).not.toBe(0);
+      expect(run.err()).toContain('Master removed our application: FAILED');
+      const a = await app(c, appId);
+      expect(a.state).toBe('FAILED');
+      expect(a.executors.every((e) => e.state === 'FAILED')).toBe(true);
+    },
+    TIMEOUT,
+  );
+});
+
+afterAll(async () => {
+  await Promise.all(clusters.splice(0).map((c) => c.stop()));
+});
+
+beforeAll(() => {
+  expect(existsSync(pluginJar)).toBe(true);
+});
