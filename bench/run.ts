@@ -3,6 +3,7 @@ import { apiBench } from './api.js';
 import { e2eBench } from './e2e.js';
 import { idleBench } from './idle.js';
 import { schedulerBench } from './scheduler.js';
+import { sparkBench } from './spark.js';
 import { storeBench } from './store.js';
 
 const benches: Record<string, () => Promise<void>> = {
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   e2e: e2eBench,
   idle: idleBench,
   scheduler: schedulerBench,
+  spark: sparkBench,
   store: storeBench,
 };
 

@@ -1,12 +1,13 @@
 // A local cluster for the end-to-end tests: the control plane (gateway, scheduler, cleanup)
 // on the emulators of the global setup, and worker agents as real child processes.
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { AUTH_OFF } from '../../lib/api/auth.js';
+import { AUTH_OFF, jwsAuth, mintToken } from '../../lib/api/auth.js';
 import { type ControlPlane, startControlPlane } from '../../lib/local/control-plane.js';
 import { LOCAL_AWS } from '../../lib/local/emulators.js';
 import { sparkEnvironment } from '../../lib/local/spark.js';
@@ -22,6 +23,8 @@ export interface Cluster {
   readonly url: string;
   readonly workers: readonly ChildProcess[];
   readonly workDirs: readonly string[];
+  /** A submission token when auth is on. */
+  readonly token?: string;
   get(path: string): Promise<Record<string, unknown>>;
   post(path: string, body?: unknown, method?: string): Promise<Record<string, unknown>>;
   /** Polls until `probe` returns something other than undefined. */
@@ -37,15 +40,20 @@ export interface ClusterOptions {
   readonly spark?: boolean;
   /** More of the workers' environment (with `spark`). */
   readonly workerEnv?: Record<string, string>;
+  /** JWS auth as deployed: the cluster's calls carry `token`, a submission token. */
+  readonly auth?: boolean;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const keys = options.auth ? { submission: randomBytes(32), worker: randomBytes(32) } : undefined;
+  const token = keys ? await mintToken(keys.submission, {}, 3600) : undefined;
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const cp = await startControlPlane({
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     sqsEndpoint: inject('sqsEndpoint'),
     ...(process.env.AWS_ENDPOINT_URL ? {} : { aws: LOCAL_AWS }),
     tableName: uniqueName('e2e'),
-    auth: AUTH_OFF,
+    auth: keys ? jwsAuth(keys.submission, keys.worker) : AUTH_OFF,
     sparkProperties: options.sparkProperties ?? {},
   });
   const count = options.workers ?? 2;
@@ -57,6 +65,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-e2e-')),
     // Each cluster gets its own ports, so two clusters never share a worker address.
     firstPort: 20_000 + Math.floor(Math.random() * 20_000),
+    ...(keys ? { workerKey: keys.worker.toString('base64url') } : {}),
     env: options.spark
       ? {
           ...process.env,
@@ -69,12 +78,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   });
   await workers.launch(count, 'e2e');
   const get = async (path: string) =>
-    (await (await fetch(`${cp.url}${path}`)).json()) as Record<string, unknown>;
+    (await (await fetch(`${cp.url}${path}`, { headers })).json()) as Record<string, unknown>;
   const post = async (path: string, body?: unknown, method = 'POST') =>
     (await (
       await fetch(`${cp.url}${path}`, {
         method,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       })
     ).json()) as Record<string, unknown>;
@@ -100,6 +109,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     url: cp.url,
     workers: workers.all.map((w) => w.process),
     workDirs: workers.all.map((w) => w.workDir),
+    ...(token ? { token } : {}),
     get,
     post,
     until,

@@ -1,0 +1,312 @@
+// Real Spark on sparkplane, side by side with Spark's own standalone master in the same run:
+// the same SparkPi (the project's jar; 2 executors of 1 core on 2 workers of 2 cores) is
+// submitted over Spark's REST protocol to each, BENCH_SPARK_RUNS times after one warm-up.
+// Figures per master, from the driver's own log as it is written (read every 20 ms):
+//   createToDriverJvm       REST create → the driver JVM's Spark logging is up
+//   contextToExecutors      SparkContext starting → every executor registered with it
+//   endToEnd                REST create → the driver FINISHED (status polled every 100 ms)
+// Spark's worker starts its driver's JVM directly (DriverWrapper); a sparkplane worker runs
+// spark-submit, which starts a launcher JVM first.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AUTH_OFF } from '../lib/api/auth.js';
+import { startControlPlane } from '../lib/local/control-plane.js';
+import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
+import { examplesJar, sparkEnvironment } from '../lib/local/spark.js';
+import { LocalLauncher } from '../lib/local/workers.js';
+import { percentile } from './stats.js';
+
+const RUNS = Number(process.env.BENCH_SPARK_RUNS ?? 10);
+const SLICES = 4;
+const EXECUTORS = 2;
+
+interface Target {
+  readonly master: string;
+  readonly restUrl: string;
+  readonly masterUrl: string;
+  /** Where the drivers' work directories appear. */
+  readonly workDirs: readonly string[];
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, pollMs: number) {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`spark bench: timed out waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function sparkplane(env: Record<string, string>): Promise<Target> {
+  const emulators = await startEmulators();
+  const cp = await startControlPlane({
+    dynamodbEndpoint: emulators.dynamodbEndpoint,
+    sqsEndpoint: emulators.sqsEndpoint,
+    aws: LOCAL_AWS,
+    auth: AUTH_OFF,
+  });
+  const workers = new LocalLauncher({
+    masterUrl: cp.url,
+    sqsEndpoint: emulators.sqsEndpoint,
+    cores: 2,
+    memory: '2g',
+    workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-spark-')),
+    firstPort: await freePort(),
+    env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: 'WARN' },
+  });
+  await workers.launch(2, 'bench');
+  await until(
+    'sparkplane workers',
+    async () => {
+      const r = (await (await fetch(`${cp.url}/json/aliveworkers`)).json()) as {
+        aliveworkers: number;
+      };
+      return r.aliveworkers === 2 ? true : undefined;
+    },
+    100,
+  );
+  return {
+    master: 'sparkplane',
+    restUrl: cp.url,
+    masterUrl: `spark://${new URL(cp.url).host}`,
+    workDirs: workers.all.map((w) => w.workDir),
+    async stop() {
+      await workers.stopAll();
+      await cp.close();
+      await emulators.stop();
+    },
+  };
+}
+
+/** Spark's own Master (REST server on) and two Workers, from the same SPARK_HOME. */
+async function sparkMaster(env: Record<string, string>): Promise<Target> {
+  const sparkHome = env.SPARK_HOME as string;
+  const [port, restPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const base = mkdtempSync(join(tmpdir(), 'sparkplane-bench-spark-master-'));
+  const processes: ChildProcess[] = [];
+  const start = (main: string, args: string[], extra: Record<string, string>) => {
+    const p = spawn(join(sparkHome, 'bin', 'spark-class'), [main, ...args], {
+      env: { ...process.env, ...env, SPARK_LOG_DIR: base, ...extra },
+      stdio: 'ignore',
+    });
+    processes.push(p);
+  };
+  start(
+    'org.apache.spark.deploy.master.Master',
+    ['--host', '127.0.0.1', '--port', String(port), '--webui-port', String(uiPort)],
+    {
+      SPARK_MASTER_OPTS: `-Dspark.master.rest.enabled=true -Dspark.master.rest.port=${restPort}`,
+    },
+  );
+  const restUrl = `http://127.0.0.1:${restPort}`;
+  const workDirs = [join(base, 'worker-1'), join(base, 'worker-2')];
+  await until(
+    'Spark master',
+    async () => {
+      try {
+        return (await fetch(`${restUrl}/v1/submissions/readyz`)).ok ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    200,
+  );
+  for (const dir of workDirs) {
+    start(
+      'org.apache.spark.deploy.worker.Worker',
+      [
+        '--host',
+        '127.0.0.1',
+        '--cores',
+        '2',
+        '--memory',
+        '2g',
+        '--work-dir',
+        dir,
+        '--webui-port',
+        String(await freePort()),
+        `spark://127.0.0.1:${port}`,
+      ],
+      {},
+    );
+  }
+  await until(
+    'Spark workers',
+    async () => {
+      try {
+        const json = (await (await fetch(`http://127.0.0.1:${uiPort}/json/`)).json()) as {
+          aliveworkers: number;
+        };
+        return json.aliveworkers === 2 ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    200,
+  );
+  return {
+    master: 'spark',
+    restUrl,
+    masterUrl: `spark://127.0.0.1:${port}`,
+    workDirs,
+    async stop() {
+      for (const p of processes) p.kill('SIGTERM');
+      await Promise.all(
+        processes.map((p) =>
+          p.exitCode === null ? new Promise((r) => p.once('exit', r)) : Promise.resolve(),
+        ),
+      );
+    },
+  };
+}
+
+interface Run {
+  driverJvmMs: number;
+  contextToExecutorsMs: number;
+  endToEndMs: number;
+}
+
+async function runSparkPi(t: Target, i: number): Promise<Run> {
+  const jar = `file:${examplesJar}`;
+  const at = Date.now();
+  const answer = (await (
+    await fetch(`${t.restUrl}/v1/submissions/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        action: 'CreateSubmissionRequest',
+        appResource: jar,
+        mainClass: 'sparkplane.examples.SparkPi',
+        appArgs: [String(SLICES)],
+        clientSparkVersion: '4.1.1',
+        sparkProperties: {
+          'spark.master': t.masterUrl,
+          'spark.app.name': `bench SparkPi ${i}`,
+          'spark.jars': jar,
+          'spark.driver.memory': '512m',
+          'spark.executor.memory': '512m',
+          'spark.cores.max': String(EXECUTORS),
+          'spark.executor.cores': '1',
+          'spark.ui.enabled': 'false',
+          'spark.submit.deployMode': 'cluster',
+        },
+        environmentVariables: {},
+      }),
+    })
+  ).json()) as { submissionId?: string; success: boolean; message?: string };
+  if (!answer.success || !answer.submissionId) {
+    throw new Error(`${t.master} refused SparkPi: ${answer.message}`);
+  }
+  const id = answer.submissionId;
+  const seen: Record<string, number> = {};
+  const marks = {
+    jvm: "Using Spark's default log4j profile",
+    context: 'Running Spark version',
+  };
+  let finishedAt: number | undefined;
+  let lastStatus = 0;
+  await until(
+    `SparkPi ${id} on ${t.master}`,
+    async () => {
+      const now = Date.now();
+      const dir = t.workDirs.map((d) => join(d, id, 'stderr')).find((f) => existsSync(f));
+      if (dir) {
+        const log = readFileSync(dir, 'utf8');
+        for (const [name, text] of Object.entries(marks)) {
+          if (seen[name] === undefined && log.includes(text)) seen[name] = now;
+        }
+        if (
+          seen.executors === undefined &&
+          log.split('Registered executor ').length - 1 >= EXECUTORS
+        ) {
+          seen.executors = now;
+        }
+      }
+      if (now - lastStatus >= 100) {
+        lastStatus = now;
+        const s = (await (await fetch(`${t.restUrl}/v1/submissions/status/${id}`)).json()) as {
+          driverState?: string;
+        };
+        if (s.driverState === 'FINISHED') finishedAt = Date.now();
+        else if (
+          s.driverState &&
+          !['SUBMITTED', 'RUNNING', 'RELAUNCHING'].includes(s.driverState)
+        ) {
+          throw new Error(`SparkPi ${id} on ${t.master} ended ${s.driverState}`);
+        }
+      }
+      return finishedAt;
+    },
+    20,
+  );
+  const { jvm, context, executors } = seen;
+  if (
+    jvm === undefined ||
+    context === undefined ||
+    executors === undefined ||
+    finishedAt === undefined
+  ) {
+    throw new Error(
+      `SparkPi ${id} on ${t.master}: its log lacks a marker (${JSON.stringify(seen)})`,
+    );
+  }
+  return {
+    driverJvmMs: jvm - at,
+    contextToExecutorsMs: executors - context,
+    endToEndMs: finishedAt - at,
+  };
+}
+
+export async function sparkBench(): Promise<void> {
+  const env = sparkEnvironment();
+  for (const make of [sparkplane, sparkMaster]) {
+    const t = await make(env);
+    try {
+      await runSparkPi(t, 0); // warm-up: page cache, JIT of the control plane
+      const runs: Run[] = [];
+      for (let i = 1; i <= RUNS; i++) runs.push(await runSparkPi(t, i));
+      const fig = (k: keyof Run) => ({
+        [`${k.replace(/Ms$/, '')}P50Ms`]: percentile(
+          runs.map((r) => r[k]),
+          50,
+        ),
+        [`${k.replace(/Ms$/, '')}P99Ms`]: percentile(
+          runs.map((r) => r[k]),
+          99,
+        ),
+      });
+      console.log(
+        JSON.stringify({
+          bench: 'spark',
+          master: t.master,
+          job: 'SparkPi',
+          slices: SLICES,
+          workers: 2,
+          coresPerWorker: 2,
+          executors: EXECUTORS,
+          runs: RUNS,
+          ...fig('driverJvmMs'),
+          ...fig('contextToExecutorsMs'),
+          ...fig('endToEndMs'),
+        }),
+      );
+    } finally {
+      await t.stop();
+    }
+  }
+}
