@@ -272,6 +272,31 @@ describe('client mode from outside the cluster', () => {
   }
 
   it(
+    "a kill from the UI ends a running job with Spark's message",
+    async () => {
+      const c = await cluster();
+      // One executor and tasks of a minute: the job is running when the kill comes.
+      const run = client(c, { 'spark.cores.max': '1' }, [jobs, 'slow', '4', '60']);
+      const appId = await run.appId();
+      await c.until(
+        'a running executor',
+        async () => (live(await app(c, appId)).length === 1 ? true : undefined),
+        120_000,
+      );
+      expect(await c.post(`/v1/applications/${appId}/kill`)).toEqual({ appId, state: 'KILLED' });
+      expect(await run.exit).not.toBe(0);
+      expect(run.err()).toContain(
+        'Application has been killed. Reason: Master removed our application: KILLED',
+      );
+      expect(run.out()).not.toContain('slow done');
+      await c.until('its executor to go', async () =>
+        (await c.get('/json')).coresused === 0 ? true : undefined,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
     'dynamic allocation: executors come under load and go when idle',
     async () => {
       const c = await cluster();
@@ -418,8 +443,8 @@ describe('faults with real Spark', () => {
       const a = await app(c, appId);
       expect(a.state).toBe('FAILED');
       // Each launch failed; one still launching when the application ended was killed.
-    expect(a.executors.filter((e) => e.state === 'FAILED').length).toBeGreaterThanOrEqual(2);
-    expect(a.executors.every((e) => e.state === 'FAILED' || e.state === 'KILLED')).toBe(true);
+      expect(a.executors.filter((e) => e.state === 'FAILED').length).toBeGreaterThanOrEqual(2);
+      expect(a.executors.every((e) => e.state === 'FAILED' || e.state === 'KILLED')).toBe(true);
     },
     TIMEOUT,
   );

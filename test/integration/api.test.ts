@@ -320,6 +320,73 @@ describe('applications', () => {
     expect(gone.status).toBe(404);
   });
 
+  it("Spark's executor command, and targets per resource profile", async () => {
+    await register(7111, 4);
+    const java = {
+      mainClass: 'org.apache.spark.executor.CoarseGrainedExecutorBackend',
+      arguments: ['--executor-id', '{{EXECUTOR_ID}}'],
+      javaOpts: ['-Dspark.driver.port=4041'],
+    };
+    const { appId } = await jsonOf(
+      await post('/v1/applications', {
+        name: 'spark',
+        initialExecutorLimit: 0,
+        executor: { cores: 1, memoryMb: 512 },
+        command: { java, env: {} },
+      }),
+    );
+    const grown = await post(`/v1/applications/${appId}/executors`, {
+      profiles: [
+        { resourceProfileId: 0, total: 1 },
+        { resourceProfileId: 2, total: 1, executor: { cores: 2 } },
+      ],
+    });
+    expect(await jsonOf(grown)).toEqual({ appId, total: 2 });
+    await pass();
+    const app = await jsonOf(await get(`/v1/applications/${appId}`));
+    // Profile 2 names its cores; its memory is the application's.
+    expect(
+      (app.executors as { resourceProfileId: number; cores: number; memoryMb: number }[])
+        .map((e) => [e.resourceProfileId, e.cores, e.memoryMb])
+        .sort(),
+    ).toEqual([
+      [0, 1, 512],
+      [2, 2, 512],
+    ]);
+    const before = await snapshot(cp.deps.table);
+    for (const [body, field] of [
+      [{ total: 1, profiles: [{ resourceProfileId: 0, total: 1 }] }, 'total'],
+      [{}, 'total'],
+      [
+        {
+          profiles: [
+            { resourceProfileId: 1, total: 1 },
+            { resourceProfileId: 1, total: 2 },
+          ],
+        },
+        'profiles',
+      ],
+    ] as const) {
+      const r = await post(`/v1/applications/${appId}/executors`, body);
+      expect(r.status).toBe(400);
+      expect(String((await jsonOf(r)).message)).toContain(field);
+    }
+    for (const command of [
+      { java: { ...java, mainClass: '-XX:+Bogus' } },
+      { java, argv: ['x'] },
+      { env: {} },
+    ]) {
+      const r = await post('/v1/applications', {
+        name: 'bad',
+        executor: { memoryMb: 1 },
+        command,
+      });
+      expect(r.status).toBe(400);
+      expect(String((await jsonOf(r)).message)).toMatch(/command\.(java\.mainClass|argv)/);
+    }
+    expect(await snapshot(cp.deps.table)).toBe(before);
+  });
+
   it('refusals name the offending field and change nothing', async () => {
     const before = await snapshot(cp.deps.table);
     const r = await post('/v1/applications', {
