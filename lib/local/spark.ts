@@ -5,7 +5,7 @@
 //
 //   npm run -s spark:home     prints SPARK_HOME, installing Spark first when it is missing
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_SPARK_VERSION } from '../protocol/spark-rest.js';
@@ -66,7 +66,7 @@ export function sparkHome(env: NodeJS.ProcessEnv = process.env): string {
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  execFileSync('touch', [join(partial, '.installed')]);
+  writeFileSync(join(partial, '.installed'), `pyspark==${SERVER_SPARK_VERSION}\n`);
   try {
     renameSync(partial, venv);
   } catch (e) {
