@@ -1,6 +1,7 @@
 // Real Spark on sparkplane, side by side with Spark's own standalone master in the same run:
 // the same SparkPi (the project's jar; 2 executors of 1 core on 2 workers of 2 cores) is
 // submitted over Spark's REST protocol to each, BENCH_SPARK_RUNS times after one warm-up.
+// Tasks wait until every executor registered (minRegisteredResourcesRatio 1.0).
 // Figures per master, from the driver's own log as it is written (read every 20 ms):
 //   createToDriverJvm       REST create → the driver JVM's Spark logging is up
 //   contextToExecutors      SparkContext starting → every executor registered with it
@@ -204,6 +205,9 @@ async function runSparkPi(t: Target, i: number): Promise<Run> {
           'spark.executor.cores': '1',
           'spark.ui.enabled': 'false',
           'spark.submit.deployMode': 'cluster',
+          // Tasks wait for every executor, so each run has all of them register.
+          'spark.scheduler.minRegisteredResourcesRatio': '1.0',
+          'spark.scheduler.maxRegisteredResourcesWaitingTime': '120s',
         },
         environmentVariables: {},
       }),
