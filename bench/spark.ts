@@ -8,9 +8,7 @@
 //   endToEnd                REST create → the driver FINISHED (status polled every 100 ms)
 // Spark's worker starts its driver's JVM directly (DriverWrapper); a sparkplane worker runs
 // spark-submit, which starts a launcher JVM first.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUTH_OFF } from '../lib/api/auth.js';
@@ -18,6 +16,7 @@ import { startControlPlane } from '../lib/local/control-plane.js';
 import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
 import { examplesJar, sparkEnvironment } from '../lib/local/spark.js';
 import { LocalLauncher } from '../lib/local/workers.js';
+import { freePort, startSparkStandalone } from '../test/harness/spark-standalone.js';
 import { percentile } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_SPARK_RUNS ?? 10);
@@ -43,14 +42,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, pollM
     if (Date.now() > deadline) throw new Error(`spark bench: timed out waiting for ${what}`);
     await sleep(pollMs);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function sparkplane(env: Record<string, string>): Promise<Target> {
@@ -96,84 +87,15 @@ async function sparkplane(env: Record<string, string>): Promise<Target> {
 
 /** Spark's own Master (REST server on) and two Workers, from the same SPARK_HOME. */
 async function sparkMaster(env: Record<string, string>): Promise<Target> {
-  const sparkHome = env.SPARK_HOME as string;
-  const [port, restPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-  const base = mkdtempSync(join(tmpdir(), 'sparkplane-bench-spark-master-'));
-  const processes: ChildProcess[] = [];
-  const start = (main: string, args: string[], extra: Record<string, string>) => {
-    const p = spawn(join(sparkHome, 'bin', 'spark-class'), [main, ...args], {
-      env: { ...process.env, ...env, SPARK_LOG_DIR: base, ...extra },
-      stdio: 'ignore',
-    });
-    processes.push(p);
-  };
-  start(
-    'org.apache.spark.deploy.master.Master',
-    ['--host', '127.0.0.1', '--port', String(port), '--webui-port', String(uiPort)],
-    {
-      SPARK_MASTER_OPTS: `-Dspark.master.rest.enabled=true -Dspark.master.rest.port=${restPort}`,
-    },
-  );
-  const restUrl = `http://127.0.0.1:${restPort}`;
-  const workDirs = [join(base, 'worker-1'), join(base, 'worker-2')];
-  await until(
-    'Spark master',
-    async () => {
-      try {
-        return (await fetch(`${restUrl}/v1/submissions/readyz`)).ok ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    200,
-  );
-  for (const dir of workDirs) {
-    start(
-      'org.apache.spark.deploy.worker.Worker',
-      [
-        '--host',
-        '127.0.0.1',
-        '--cores',
-        '2',
-        '--memory',
-        '2g',
-        '--work-dir',
-        dir,
-        '--webui-port',
-        String(await freePort()),
-        `spark://127.0.0.1:${port}`,
-      ],
-      {},
-    );
-  }
-  await until(
-    'Spark workers',
-    async () => {
-      try {
-        const json = (await (await fetch(`http://127.0.0.1:${uiPort}/json/`)).json()) as {
-          aliveworkers: number;
-        };
-        return json.aliveworkers === 2 ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    200,
-  );
-  return {
-    master: 'spark',
-    restUrl,
-    masterUrl: `spark://127.0.0.1:${port}`,
-    workDirs,
-    async stop() {
-      for (const p of processes) p.kill('SIGTERM');
-      await Promise.all(
-        processes.map((p) =>
-          p.exitCode === null ? new Promise((r) => p.once('exit', r)) : Promise.resolve(),
-        ),
-      );
-    },
-  };
+  const spark = await startSparkStandalone({
+    sparkHome: env.SPARK_HOME as string,
+    workers: [
+      { cores: 2, memory: '2g' },
+      { cores: 2, memory: '2g' },
+    ],
+    env: { ...process.env, ...env },
+  });
+  return { master: 'spark', ...spark };
 }
 
 interface Run {

@@ -26,6 +26,7 @@ const PROTOCOL_EXCEPTION = `${REST_PACKAGE}.SubmitRestProtocolException`;
 const MISSING_FIELD_EXCEPTION = `${REST_PACKAGE}.SubmitRestMissingFieldException`;
 const MISMATCHED_INPUT_EXCEPTION = 'com.fasterxml.jackson.databind.exc.MismatchedInputException';
 const JSON_PARSE_EXCEPTION = 'com.fasterxml.jackson.core.JsonParseException';
+const NO_CONTENT_EXCEPTION = 'com.fasterxml.jackson.databind.exc.MismatchedInputException';
 
 // ---------------------------------------------------------------------------------------
 // Serialisation
@@ -294,7 +295,7 @@ type JsonNode =
 const MAX_NESTING_DEPTH = 1000;
 const STRICT_JSON = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
 
-/** The whole document as one value, or the reason it is not JSON (with its position). */
+/** The whole document as one value, or Jackson's exception saying why it is not JSON. */
 function readJson(text: string): JsonNode | string {
   const at = (offset: number): string => {
     const before = text.slice(0, offset);
@@ -303,17 +304,20 @@ function readJson(text: string): JsonNode | string {
   };
   const tooDeep = nestingOverflow(text);
   if (tooDeep !== undefined) {
-    return `Document nesting depth (${MAX_NESTING_DEPTH + 1}) exceeds the maximum allowed (${MAX_NESTING_DEPTH})${at(tooDeep)}`;
+    return `${JSON_PARSE_EXCEPTION}: Document nesting depth (${MAX_NESTING_DEPTH + 1}) exceeds the maximum allowed (${MAX_NESTING_DEPTH})${at(tooDeep)}`;
   }
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, STRICT_JSON);
   const [first] = errors;
   if (first !== undefined || root === undefined) {
     const offset = first?.offset ?? 0;
-    if (/^[ \t\r\n]*$/.test(text)) return `No content to map due to end-of-input${at(offset)}`;
+    if (/^[ \t\r\n]*$/.test(text)) {
+      // Jackson's databind reports a document with no value at line 1, whatever it holds.
+      return `${NO_CONTENT_EXCEPTION}: No content to map due to end-of-input\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: 1]`;
+    }
     const code = first === undefined ? 'ValueExpected' : printParseErrorCode(first.error);
     const where = offset >= text.length ? 'Unexpected end-of-input' : 'Invalid JSON';
-    return `${where} (${code})${at(offset)}`;
+    return `${JSON_PARSE_EXCEPTION}: ${where} (${code})${at(offset)}`;
   }
   return toJsonNode(text, root);
 }
@@ -490,7 +494,7 @@ type Mapped = {
 export function parseCreateSubmissionRequest(body: string): CreateSubmissionParse {
   const root = readJson(body);
   if (typeof root === 'string') {
-    return { ok: false, message: `Malformed request: ${JSON_PARSE_EXCEPTION}: ${root}` };
+    return { ok: false, message: `Malformed request: ${root}` };
   }
 
   // parseAction: the first `action` key of a top-level object, and it must be a string.

@@ -517,12 +517,14 @@ describe('parseCreateSubmissionRequest: unknownFields (spec §a.5)', () => {
 describe('parseCreateSubmissionRequest: malformed JSON', () => {
   const parseError = 'Malformed request: com.fasterxml.jackson.core.JsonParseException: ';
   it.each([
-    ['', 'line: 1, column: 1'],
-    ['   ', 'line: 1, column: 4'],
-    ['\n', 'line: 2, column: 1'],
-  ])('%j: no content', (body, position) => {
+    ['', 1],
+    ['   ', 1],
+    ['\n', 1],
+  ])('%j: no content, as Jackson databind says it (always at line 1)', (body, line) => {
     expect(failure(body)).toBe(
-      `${parseError}No content to map due to end-of-input at [${position}]`,
+      'Malformed request: com.fasterxml.jackson.databind.exc.MismatchedInputException: ' +
+        'No content to map due to end-of-input\n at [Source: REDACTED ' +
+        `(\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: ${line}]`,
     );
   });
 
