@@ -31,7 +31,7 @@ type Difference = 'stack-trace' | 'json-syntax' | 'error-page';
  * - error-page: where Spark answers with Jetty's HTML error page (a wrong method, 405; an
  *   unknown action, 500) sparkplane answers an ErrorResponse (405; 400).
  */
-export const INTENDED_DIFFERENCES: Readonly<Record<string, Difference>> = {
+const INTENDED_DIFFERENCES: Readonly<Record<string, Difference>> = {
   'create: malformed JSON (truncated)': 'json-syntax',
   'create: empty body': 'stack-trace',
   'create: whitespace body': 'stack-trace',
@@ -42,6 +42,9 @@ export const INTENDED_DIFFERENCES: Readonly<Record<string, Difference>> = {
   'create: GET (wrong method)': 'error-page',
   'create: an action no servlet knows': 'error-page',
 };
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the REST vectors' own placeholder
+const ID = '${submissionId}';
 
 const vectors = (
   JSON.parse(
@@ -101,13 +104,13 @@ const more: Request[] = [
   {
     name: 'status of a killed driver',
     method: 'GET',
-    path: '/v1/submissions/status/${submissionId}',
+    path: `/v1/submissions/status/${ID}`,
     body: null,
   },
   {
     name: 'kill a killed driver',
     method: 'POST',
-    path: '/v1/submissions/kill/${submissionId}',
+    path: `/v1/submissions/kill/${ID}`,
     body: null,
   },
   {
@@ -197,14 +200,11 @@ describe("Spark's REST protocol against Spark's own master", () => {
         ['spark', spark.restUrl],
         ['sparkplane', c.url],
       ] as const) {
-        const response = await fetch(
-          base + r.path.replace('${submissionId}', ids[side] ?? 'none'),
-          {
-            method: r.method,
-            headers: r.headers ?? {},
-            ...(r.body === null ? {} : { body: r.body }),
-          },
-        );
+        const response = await fetch(base + r.path.replace(ID, ids[side] ?? 'none'), {
+          method: r.method,
+          headers: r.headers ?? {},
+          ...(r.body === null ? {} : { body: r.body }),
+        });
         const text = await response.text();
         let parsed: Answer['json'];
         try {
