@@ -35,6 +35,8 @@ export interface Cluster {
 export interface ClusterOptions {
   readonly workers?: number;
   readonly cores?: number;
+  /** Each worker's memory, a Spark memory string (default 4g). */
+  readonly memory?: string;
   readonly sparkProperties?: Record<string, string>;
   /** Workers that run real Spark: the pinned SPARK_HOME, its Python and the plugin jar. */
   readonly spark?: boolean;
@@ -61,7 +63,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     masterUrl: cp.url,
     sqsEndpoint: inject('sqsEndpoint'),
     cores: options.cores ?? 4,
-    memory: '4g',
+    memory: options.memory ?? '4g',
     workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-e2e-')),
     // Each cluster gets its own ports, so two clusters never share a worker address.
     firstPort: 20_000 + Math.floor(Math.random() * 20_000),

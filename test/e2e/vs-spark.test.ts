@@ -1,16 +1,19 @@
-// Spark's REST protocol side by side with Spark's own master: Spark 4.1.1's Master (REST
+// sparkplane side by side with Spark's own master. The REST protocol: Spark 4.1.1's Master (REST
 // server on, no workers, so drivers stay SUBMITTED) and sparkplane's control plane (no
 // workers) get the same requests in the same order — Spark's REST vectors from ../shared,
 // then a few more — and their answers are compared body for body after normalising only
 // driver ids. Where sparkplane differs on purpose, INTENDED_DIFFERENCES names the request
 // and the kind of difference, and the test checks that the difference is exactly that.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// Placements: the same PySpark client on both, and the cores and memory each worker gives it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sparkHome } from '../../lib/local/spark.js';
+import { pluginJar, sparkHome, sparkPython } from '../../lib/local/spark.js';
 import { type SparkStandalone, startSparkStandalone } from '../harness/spark-standalone.js';
 import { repoRoot } from '../paths.js';
-import { type Cluster, startCluster } from './cluster.js';
+import { type Cluster, fixture, startCluster } from './cluster.js';
 
 interface Request {
   readonly name: string;
@@ -229,4 +232,122 @@ describe("Spark's REST protocol against Spark's own master", () => {
     expect(seen).toEqual(INTENDED_DIFFERENCES);
     expect(ids.spark).toBeDefined();
   }, 120_000);
+});
+
+interface Placement {
+  readonly name: string;
+  /** Master properties, on both sides. */
+  readonly master: Readonly<Record<string, string>>;
+  /** The application's properties. */
+  readonly app: Readonly<Record<string, string>>;
+  /** The cores the application gets in all, so that no placement passes by being empty. */
+  readonly cores: number;
+}
+
+// Two workers of 2 cores and 2 GiB on each side; a PySpark client outside the cluster runs a
+// job on its executors and holds them while both masters' /json are read.
+const placements: readonly Placement[] = [
+  {
+    name: 'spread out, 1-core executors, spark.cores.max=2',
+    master: { 'spark.deploy.spreadOutApps': 'true' },
+    app: { 'spark.cores.max': '2', 'spark.executor.cores': '1' },
+    cores: 2,
+  },
+  {
+    name: 'consolidated, 1-core executors, spark.cores.max=2',
+    master: { 'spark.deploy.spreadOutApps': 'false' },
+    app: { 'spark.cores.max': '2', 'spark.executor.cores': '1' },
+    cores: 2,
+  },
+  {
+    name: 'spread out, spark.executor.cores unset, spark.cores.max=3',
+    master: { 'spark.deploy.spreadOutApps': 'true' },
+    app: { 'spark.cores.max': '3' },
+    cores: 3,
+  },
+  {
+    name: 'executor memory that fits once per worker, spark.deploy.defaultCores=4',
+    master: { 'spark.deploy.defaultCores': '4' },
+    app: { 'spark.executor.cores': '1', 'spark.executor.memory': '1200m' },
+    cores: 2,
+  },
+];
+
+/** A PySpark client: `jobs.py hold`, until `go` exists. */
+function holdingClient(master: string, props: Record<string, string>, jars: string[], go: string) {
+  const home = sparkHome();
+  const conf = Object.entries({
+    'spark.driver.memory': '512m',
+    'spark.executor.memory': '512m',
+    'spark.ui.enabled': 'false',
+    'spark.driver.host': '127.0.0.1',
+    ...props,
+  }).flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
+  const child = spawn(
+    join(home, 'bin', 'spark-submit'),
+    ['--master', master, ...jars, ...conf, fixture('jobs.py'), 'hold', go],
+    { env: { ...process.env, SPARK_HOME: home, PYSPARK_PYTHON: sparkPython }, stdio: 'pipe' },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.resume();
+  const exit = new Promise<number>((r) => child.once('exit', (code) => r(code ?? -1)));
+  return { child, exit, holding: () => out.includes('holding') };
+}
+
+/** What each worker gives the application, as [cores, memory] sorted: worker ids differ. */
+async function usage(jsonUrl: string): Promise<number[][]> {
+  const json = (await (await fetch(jsonUrl)).json()) as {
+    workers: { coresused: number; memoryused: number; state: string }[];
+  };
+  return json.workers
+    .filter((w) => w.state === 'ALIVE')
+    .map((w) => [w.coresused, w.memoryused])
+    .sort((a, b) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number));
+}
+
+describe("placements against Spark's own master", () => {
+  for (const p of placements) {
+    it(p.name, async () => {
+      const shape = { cores: 2, memory: '2g' };
+      const [theirs, ours] = await Promise.all([
+        startSparkStandalone({
+          sparkHome: sparkHome(),
+          workers: [shape, shape],
+          masterProperties: p.master,
+        }),
+        startCluster({ workers: 2, ...shape, spark: true, sparkProperties: { ...p.master } }),
+      ]);
+      const dir = mkdtempSync(join(tmpdir(), 'sparkplane-vs-'));
+      const clients = [
+        holdingClient(theirs.masterUrl, { ...p.app }, [], join(dir, 'spark')),
+        holdingClient(
+          `sparkplane://${new URL(ours.url).host}`,
+          { ...p.app },
+          ['--jars', pluginJar],
+          join(dir, 'sparkplane'),
+        ),
+      ];
+      try {
+        await ours.until(
+          'both jobs to run',
+          async () => (clients.every((c) => c.holding()) ? true : undefined),
+          150_000,
+        );
+        const [spark, sparkplane] = await Promise.all([
+          usage(`${theirs.uiUrl}/json/`),
+          usage(`${ours.url}/json`),
+        ]);
+        expect(sparkplane).toEqual(spark);
+        writeFileSync(join(dir, 'spark'), '');
+        writeFileSync(join(dir, 'sparkplane'), '');
+        expect(await Promise.all(clients.map((c) => c.exit))).toEqual([0, 0]);
+      } finally {
+        for (const c of clients) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+        await Promise.all([theirs.stop(), ours.stop()]);
+      }
+    }, 240_000);
+  }
 });
