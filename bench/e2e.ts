@@ -3,14 +3,10 @@
 // submissions at a steady rate; and application registered → all its executors RUNNING
 // (the worker reports RUNNING once the process started), for 20 applications in turn.
 // BENCH_SUBMISSIONS, BENCH_INTERVAL_MS and BENCH_APPS change the load.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AUTH_OFF } from '../lib/api/auth.js';
-import { startControlPlane } from '../lib/local/control-plane.js';
-import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
-import { LocalLauncher } from '../lib/local/workers.js';
+import { startLocalStack } from './local-stack.js';
 import { percentile } from './stats.js';
 
 const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 100);
@@ -25,26 +21,10 @@ const sleeper = fileURLToPath(new URL('../test/e2e/fixtures/sleep.mjs', import.m
 type Json = Record<string, unknown>;
 
 export async function e2eBench(): Promise<void> {
-  const emulators = await startEmulators();
-  const cp = await startControlPlane({
-    dynamodbEndpoint: emulators.dynamodbEndpoint,
-    sqsEndpoint: emulators.sqsEndpoint,
-    aws: LOCAL_AWS,
-    auth: AUTH_OFF,
-  });
-  const workers = new LocalLauncher({
-    masterUrl: cp.url,
-    sqsEndpoint: emulators.sqsEndpoint,
-    cores: 4,
-    memory: '8g',
-    workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-')),
-    firstPort: 7078,
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
-  });
-  await workers.launch(2, 'bench');
+  const stack = await startLocalStack({ cores: 4, memory: '8g', firstPort: 7078 });
   const call = async (path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST') =>
     (await (
-      await fetch(`${cp.url}${path}`, {
+      await fetch(`${stack.url}${path}`, {
         method,
         headers: { 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -60,10 +40,6 @@ export async function e2eBench(): Promise<void> {
     }
   };
   try {
-    await until(async () =>
-      (await call('/json/aliveworkers')).aliveworkers === 2 ? true : undefined,
-    );
-
     // Drivers: each prints the instant it started, then exits. The first WARMUP are not
     // counted: DynamoDB Local's JVM and the processes' JITs are still compiling then.
     const submitted: { id: string; at: number }[] = [];
@@ -86,16 +62,14 @@ export async function e2eBench(): Promise<void> {
         const s = await call(`/v1/submissions/status/${id}`);
         return s.driverState === 'FINISHED' ? true : undefined;
       }, 50);
-      const dir = workers.all
-        .map((w) => w.workDir)
-        .find((d) => {
-          try {
-            readFileSync(join(d, id, 'stdout'));
-            return true;
-          } catch {
-            return false;
-          }
-        });
+      const dir = stack.workDirs.find((d) => {
+        try {
+          readFileSync(join(d, id, 'stdout'));
+          return true;
+        } catch {
+          return false;
+        }
+      });
       const out = readFileSync(join(dir ?? '', id, 'stdout'), 'utf8');
       started.push(Number(/started (\d+)/.exec(out)?.[1]) - at);
     }
@@ -139,8 +113,6 @@ export async function e2eBench(): Promise<void> {
       }),
     );
   } finally {
-    await workers.stopAll();
-    await cp.close();
-    await emulators.stop();
+    await stack.stop();
   }
 }

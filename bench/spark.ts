@@ -8,15 +8,11 @@
 //   endToEnd                REST create → the driver FINISHED (status polled every 100 ms)
 // Spark's worker starts its driver's JVM directly (DriverWrapper); a sparkplane worker runs
 // spark-submit, which starts a launcher JVM first.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUTH_OFF } from '../lib/api/auth.js';
-import { startControlPlane } from '../lib/local/control-plane.js';
-import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
 import { examplesJar, sparkEnvironment } from '../lib/local/spark.js';
-import { LocalLauncher } from '../lib/local/workers.js';
 import { freePort, startSparkStandalone } from '../test/harness/spark-standalone.js';
+import { startLocalStack } from './local-stack.js';
 import { percentile } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_SPARK_RUNS ?? 10);
@@ -45,43 +41,12 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, pollM
 }
 
 async function sparkplane(env: Record<string, string>): Promise<Target> {
-  const emulators = await startEmulators();
-  const cp = await startControlPlane({
-    dynamodbEndpoint: emulators.dynamodbEndpoint,
-    sqsEndpoint: emulators.sqsEndpoint,
-    aws: LOCAL_AWS,
-    auth: AUTH_OFF,
-  });
-  const workers = new LocalLauncher({
-    masterUrl: cp.url,
-    sqsEndpoint: emulators.sqsEndpoint,
-    cores: 2,
-    memory: '2g',
-    workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-spark-')),
-    firstPort: await freePort(),
-    env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: 'WARN' },
-  });
-  await workers.launch(2, 'bench');
-  await until(
-    'sparkplane workers',
-    async () => {
-      const r = (await (await fetch(`${cp.url}/json/aliveworkers`)).json()) as {
-        aliveworkers: number;
-      };
-      return r.aliveworkers === 2 ? true : undefined;
-    },
-    100,
-  );
+  const stack = await startLocalStack({ cores: 2, memory: '2g', firstPort: await freePort(), env });
   return {
     master: 'sparkplane',
-    restUrl: cp.url,
-    masterUrl: `spark://${new URL(cp.url).host}`,
-    workDirs: workers.all.map((w) => w.workDir),
-    async stop() {
-      await workers.stopAll();
-      await cp.close();
-      await emulators.stop();
-    },
+    restUrl: stack.url,
+    masterUrl: `spark://${new URL(stack.url).host}`,
+    ...stack,
   };
 }
 

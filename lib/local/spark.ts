@@ -5,7 +5,7 @@
 //
 //   npm run -s spark:home     prints SPARK_HOME, installing Spark first when it is missing
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_SPARK_VERSION } from '../protocol/spark-rest.js';
@@ -28,17 +28,12 @@ export const examplesJar = join(
   'sparkplane-spark-examples.jar',
 );
 
-const installedHome = () =>
-  join(venv, 'lib', `python${pythonVersion()}`, 'site-packages', 'pyspark');
-
-function pythonVersion(): string {
-  return execFileSync(
-    python,
-    ['-c', 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")'],
-    {
-      encoding: 'utf8',
-    },
-  ).trim();
+/** pyspark inside the environment: `lib/python3.<minor>/site-packages/pyspark`. */
+function installedHome(): string {
+  const lib = join(venv, 'lib');
+  const version = readdirSync(lib).find((name) => name.startsWith('python'));
+  if (!version) throw new Error(`${lib} holds no Python; remove ${venv} to install it again`);
+  return join(lib, version, 'site-packages', 'pyspark');
 }
 
 /**

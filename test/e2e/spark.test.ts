@@ -1,6 +1,6 @@
 // Real Spark through sparkplane: Spark 4.1.1's own drivers (spark-submit, PySpark) and
 // CoarseGrainedExecutorBackends, placed by the control plane on real worker agents.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
@@ -12,18 +12,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { examplesJar, pluginJar, sparkHome, sparkPython } from '../../lib/local/spark.js';
+import { examplesJar, pluginJar, sparkHome } from '../../lib/local/spark.js';
+import { clientDriver, SMALL_SPARK, sparkSubmit } from '../harness/spark-submit.js';
 import { type Cluster, type ClusterOptions, fixture, startCluster } from './cluster.js';
 
 const SPARK_HOME = sparkHome();
 const jobs = fixture('jobs.py');
 const ENDED = new Set(['FINISHED', 'FAILED', 'KILLED', 'ERROR']);
-// Small JVMs: Spark refuses heaps under 450 MiB; no UI ports to share on one machine.
-const SMALL = {
-  'spark.driver.memory': '512m',
-  'spark.executor.memory': '512m',
-  'spark.ui.enabled': 'false',
-};
 const TIMEOUT = 240_000;
 
 interface AppView {
@@ -54,7 +49,7 @@ async function submit(c: Cluster, props: Record<string, string>, appArgs: string
     mainClass: 'org.apache.spark.deploy.SparkSubmit',
     appArgs,
     clientSparkVersion: '4.1.1',
-    sparkProperties: { 'spark.master': 'spark://master:7077', ...SMALL, ...props },
+    sparkProperties: { 'spark.master': 'spark://master:7077', ...SMALL_SPARK, ...props },
     environmentVariables: {},
   });
   expect(answer.success).toBe(true);
@@ -92,30 +87,15 @@ const live = (a: AppView) => a.executors.filter((e) => e.state === 'RUNNING');
 
 /** Client mode from outside the cluster: stock spark-submit with the plugin jar. */
 function client(c: Cluster, props: Record<string, string>, args: string[]) {
-  const conf = Object.entries({ ...SMALL, 'spark.driver.host': '127.0.0.1', ...props }).flatMap(
-    ([k, v]) => ['--conf', `${k}=${v}`],
-  );
-  const child = spawn(
-    join(SPARK_HOME, 'bin', 'spark-submit'),
-    ['--master', `sparkplane://${new URL(c.url).host}`, '--jars', pluginJar, ...conf, ...args],
-    { env: { ...process.env, SPARK_HOME, PYSPARK_PYTHON: sparkPython }, stdio: 'pipe' },
-  );
-  clients.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const exit = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  const run = clientDriver(`sparkplane://${new URL(c.url).host}`, props, [
+    '--jars',
+    pluginJar,
+    ...args,
+  ]);
+  clients.push(run.child);
   return {
-    child,
-    exit,
-    out: () => stdout,
-    err: () => stderr,
-    appId: () => c.until('the client to register', async () => appIdIn(stderr), 90_000),
+    ...run,
+    appId: () => c.until('the client to register', async () => appIdIn(run.err()), 90_000),
   };
 }
 
@@ -173,17 +153,10 @@ describe('real Spark drivers submitted over REST', () => {
     'stock spark-submit in cluster mode runs SparkPi; --status and --kill reach it',
     async () => {
       const c = await cluster();
-      const sparkSubmit = (args: string[]) =>
-        new Promise<{ code: number; err: string }>((resolve) => {
-          const p = spawn(join(SPARK_HOME, 'bin', 'spark-submit'), args, {
-            env: { ...process.env, SPARK_HOME },
-          });
-          let err = '';
-          p.stderr.on('data', (d) => {
-            err += d;
-          });
-          p.once('exit', (code) => resolve({ code: code ?? -1, err }));
-        });
+      const submit = async (args: string[]) => {
+        const run = sparkSubmit(args);
+        return { code: await run.exit, err: run.err() };
+      };
       const master = `spark://${new URL(c.url).host}`;
       const cluster_ = ['--master', master, '--deploy-mode', 'cluster'];
       const common = [
@@ -191,7 +164,7 @@ describe('real Spark drivers submitted over REST', () => {
         ...['--conf', 'spark.executor.memory=512m', '--driver-memory', '512m'],
         ...['--conf', 'spark.cores.max=2', '--class', 'sparkplane.examples.SparkPi', examplesJar],
       ];
-      const created = await sparkSubmit([...cluster_, ...common, '10']);
+      const created = await submit([...cluster_, ...common, '10']);
       expect(created.code).toBe(0);
       const id = /Submission successfully created as (driver-\S+)\./.exec(
         created.err,
@@ -199,12 +172,12 @@ describe('real Spark drivers submitted over REST', () => {
       expect(id).toBeDefined();
       expect(await ended(c, id)).toBe('FINISHED');
       expect(driverLog(c, id, 'stdout')).toMatch(/Pi is roughly 3\.1/);
-      const asked = await sparkSubmit(['--master', master, '--status', id]);
+      const asked = await submit(['--master', master, '--status', id]);
       expect(asked.code).toBe(0);
       expect(asked.err).not.toMatch(/ERROR|Exception/);
 
       // A SparkPi of 100,000 slices runs until it is killed.
-      const long = await sparkSubmit([...cluster_, ...common, '100000']);
+      const long = await submit([...cluster_, ...common, '100000']);
       const longId = /Submission successfully created as (driver-\S+)\./.exec(
         long.err,
       )?.[1] as string;
@@ -216,7 +189,7 @@ describe('real Spark drivers submitted over REST', () => {
         },
         120_000,
       );
-      const killed = await sparkSubmit(['--master', master, '--kill', longId]);
+      const killed = await submit(['--master', master, '--kill', longId]);
       expect(killed.code).toBe(0);
       expect(await ended(c, longId)).toBe('KILLED');
       await c.until(

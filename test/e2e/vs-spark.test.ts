@@ -5,13 +5,13 @@
 // driver ids. Where sparkplane differs on purpose, INTENDED_DIFFERENCES names the request
 // and the kind of difference, and the test checks that the difference is exactly that.
 // Placements: the same PySpark client on both, and the cores and memory each worker gives it.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pluginJar, sparkHome, sparkPython } from '../../lib/local/spark.js';
+import { pluginJar, sparkHome } from '../../lib/local/spark.js';
 import { type SparkStandalone, startSparkStandalone } from '../harness/spark-standalone.js';
+import { clientDriver } from '../harness/spark-submit.js';
 import { repoRoot } from '../paths.js';
 import { type Cluster, fixture, startCluster } from './cluster.js';
 
@@ -275,26 +275,8 @@ const placements: readonly Placement[] = [
 
 /** A PySpark client: `jobs.py hold`, until `go` exists. */
 function holdingClient(master: string, props: Record<string, string>, jars: string[], go: string) {
-  const home = sparkHome();
-  const conf = Object.entries({
-    'spark.driver.memory': '512m',
-    'spark.executor.memory': '512m',
-    'spark.ui.enabled': 'false',
-    'spark.driver.host': '127.0.0.1',
-    ...props,
-  }).flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
-  const child = spawn(
-    join(home, 'bin', 'spark-submit'),
-    ['--master', master, ...jars, ...conf, fixture('jobs.py'), 'hold', go],
-    { env: { ...process.env, SPARK_HOME: home, PYSPARK_PYTHON: sparkPython }, stdio: 'pipe' },
-  );
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.resume();
-  const exit = new Promise<number>((r) => child.once('exit', (code) => r(code ?? -1)));
-  return { child, exit, holding: () => out.includes('holding') };
+  const run = clientDriver(master, props, [...jars, fixture('jobs.py'), 'hold', go]);
+  return { ...run, holding: () => run.out().includes('holding') };
 }
 
 /** What each worker gives the application, as [cores, memory] sorted: worker ids differ. */

@@ -5,6 +5,7 @@ import java.util.Locale
 import java.util.concurrent.{RejectedExecutionException, TimeUnit}
 import java.util.concurrent.atomic.AtomicBoolean
 
+import scala.annotation.tailrec
 import scala.concurrent.{ExecutionContext, Future}
 import scala.util.control.NonFatal
 
@@ -90,30 +91,32 @@ private[spark] class SparkplaneSchedulerBackend(
       memoryPerExecutorMb = sc.executorMemory,
       resourcesPerExecutor = customResources(defaultProf),
       command = command)
-    appId = register(registration)
+    appId = register(registration,
+      System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(registrationTimeoutMs), 500)
     logInfo(s"Connected to sparkplane at $master with app ID $appId")
     poller.scheduleWithFixedDelay(() => poll(), pollIntervalMs, pollIntervalMs,
       TimeUnit.MILLISECONDS)
   }
 
   /** RegisterApplication, again while nothing reached the control plane (it may be starting). */
-  private def register(registration: ApplicationRegistration): String = {
-    val deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(registrationTimeoutMs)
-    var delayMs = 500L
-    while (true) {
-      try {
-        return api.register(registration)
-      } catch {
-        case e @ (_: ConnectException | Unavailable(_)) if System.nanoTime() < deadline =>
-          logWarning(s"sparkplane at $master is not reachable (${e.getMessage}); retrying")
-          Thread.sleep(delayMs)
-          delayMs = math.min(delayMs * 2, 5000)
+  @tailrec
+  private def register(registration: ApplicationRegistration, deadline: Long, delayMs: Long)
+      : String = {
+    val answer =
+      try Right(api.register(registration))
+      catch {
+        case e @ (_: ConnectException | Unavailable(_)) if System.nanoTime() < deadline => Left(e)
         case NonFatal(e) =>
           throw new SparkException(s"Could not register with sparkplane at $master: " +
             e.getMessage, e)
       }
+    answer match {
+      case Right(id) => id
+      case Left(e) =>
+        logWarning(s"sparkplane at $master is not reachable (${e.getMessage}); retrying")
+        Thread.sleep(delayMs)
+        register(registration, deadline, math.min(delayMs * 2, 5000))
     }
-    throw new IllegalStateException("unreachable")
   }
 
   private def poll(): Unit = Utils.tryLogNonFatalError {

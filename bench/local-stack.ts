@@ -1,0 +1,59 @@
+// The local stack the benchmarks measure: the emulators, the control plane (auth off) and
+// two worker agents, ready once both have registered.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AUTH_OFF } from '../lib/api/auth.js';
+import { startControlPlane } from '../lib/local/control-plane.js';
+import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
+import { LocalLauncher } from '../lib/local/workers.js';
+
+export interface LocalStack {
+  readonly url: string;
+  /** Each worker's work directory, in start order. */
+  readonly workDirs: readonly string[];
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(o: {
+  cores: number;
+  memory: string;
+  firstPort: number;
+  env?: Record<string, string>;
+}): Promise<LocalStack> {
+  const emulators = await startEmulators();
+  const cp = await startControlPlane({
+    dynamodbEndpoint: emulators.dynamodbEndpoint,
+    sqsEndpoint: emulators.sqsEndpoint,
+    aws: LOCAL_AWS,
+    auth: AUTH_OFF,
+  });
+  const workers = new LocalLauncher({
+    masterUrl: cp.url,
+    sqsEndpoint: emulators.sqsEndpoint,
+    cores: o.cores,
+    memory: o.memory,
+    workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-')),
+    firstPort: o.firstPort,
+    env: { ...process.env, ...o.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
+  });
+  await workers.launch(2, 'bench');
+  const stop = async () => {
+    await workers.stopAll();
+    await cp.close();
+    await emulators.stop();
+  };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const r = (await (await fetch(`${cp.url}/json/aliveworkers`)).json()) as {
+      aliveworkers: number;
+    };
+    if (r.aliveworkers === 2) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('bench: the workers did not register');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: cp.url, workDirs: workers.all.map((w) => w.workDir), stop };
+}
