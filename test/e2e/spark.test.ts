@@ -85,6 +85,21 @@ const app = async (c: Cluster, appId: string) =>
 
 const live = (a: AppView) => a.executors.filter((e) => e.state === 'RUNNING');
 
+/** The application once exactly `n` of its executors are RUNNING. */
+const running = (c: Cluster, appId: string, n: number) =>
+  c.until(
+    `${n} running executor(s)`,
+    async () => {
+      const a = await app(c, appId);
+      return live(a).length === n ? a : undefined;
+    },
+    120_000,
+  );
+
+/** Once a client's output holds `text`. */
+const printed = (c: Cluster, run: { out(): string }, text: string) =>
+  c.until(`"${text}"`, async () => (run.out().includes(text) ? true : undefined), 120_000);
+
 /** Client mode from outside the cluster: stock spark-submit with the plugin jar. */
 function client(c: Cluster, props: Record<string, string>, args: string[]) {
   const run = clientDriver(`sparkplane://${new URL(c.url).host}`, props, [
@@ -222,19 +237,8 @@ describe('client mode from outside the cluster', () => {
           go,
         ]);
         const appId = await run.appId();
-        const held = await c.until(
-          'two running executors',
-          async () => {
-            const a = await app(c, appId);
-            return live(a).length === 2 ? a : undefined;
-          },
-          120_000,
-        );
-        await c.until(
-          'the job to run',
-          async () => (run.out().includes('holding') ? true : undefined),
-          120_000,
-        );
+        const held = await running(c, appId, 2);
+        await printed(c, run, 'holding');
         expect(new Set(live(held).map((e) => e.workerId)).size).toBe(spreadOut ? 2 : 1);
         writeFileSync(go, '');
         expect(await run.exit).toBe(0);
@@ -251,11 +255,7 @@ describe('client mode from outside the cluster', () => {
       // One executor and tasks of a minute: the job is running when the kill comes.
       const run = client(c, { 'spark.cores.max': '1' }, [jobs, 'slow', '4', '60']);
       const appId = await run.appId();
-      await c.until(
-        'a running executor',
-        async () => (live(await app(c, appId)).length === 1 ? true : undefined),
-        120_000,
-      );
+      await running(c, appId, 1);
       expect(await c.post(`/v1/applications/${appId}/kill`)).toEqual({ appId, state: 'KILLED' });
       expect(await run.exit).not.toBe(0);
       expect(run.err()).toContain(
@@ -289,19 +289,8 @@ describe('client mode from outside the cluster', () => {
       );
       const appId = await run.appId();
       // Registered with no executors: the allocation manager asks when tasks wait.
-      await c.until(
-        'executors under load',
-        async () => {
-          const a = await app(c, appId);
-          return live(a).length === 2 ? true : undefined;
-        },
-        120_000,
-      );
-      await c.until(
-        'the burst to end',
-        async () => (run.out().includes('burst done 8') ? true : undefined),
-        120_000,
-      );
+      await running(c, appId, 2);
+      await printed(c, run, 'burst done 8');
       const idle = await c.until(
         'idle executors to go',
         async () => {
@@ -374,14 +363,7 @@ describe('faults with real Spark', () => {
         '2',
       ]);
       const appId = await run.appId();
-      const before = await c.until(
-        'two running executors',
-        async () => {
-          const a = await app(c, appId);
-          return live(a).length === 2 ? a : undefined;
-        },
-        120_000,
-      );
+      const before = await running(c, appId, 2);
       const doomed = before.executors[0]?.workerId as string;
       const index = c.workDirs.findIndex((d) =>
         existsSync(join(d, appId, String(before.executors[0]?.executorId))),
