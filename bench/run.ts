@@ -3,16 +3,16 @@ import { apiBench } from './api.js';
 import { e2eBench } from './e2e.js';
 import { idleBench } from './idle.js';
 import { schedulerBench } from './scheduler.js';
-import { sparkBench } from './spark.js';
 import { storeBench } from './store.js';
+import { vsSparkBench } from './vs-spark.js';
 
 const benches: Record<string, () => Promise<void>> = {
   api: apiBench,
   e2e: e2eBench,
   idle: idleBench,
   scheduler: schedulerBench,
-  spark: sparkBench,
   store: storeBench,
+  'vs-spark': vsSparkBench,
 };
 
 const names = process.argv.slice(2);

@@ -1,6 +1,6 @@
 // Drivers as the REST submission server reads and writes them.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { MasterConfig } from '../core/config.js';
 import { driverId } from '../core/ids.js';
 import { submitDriver } from '../core/lifecycle.js';
@@ -45,13 +45,16 @@ export async function createDriver(
   const id = driverId(config.driverIdPattern, now, seq);
   const driver = submitDriver(EMPTY, { id, seq }, description, now).cluster.drivers[id] as Driver;
   const put = {
-    Put: {
-      TableName: table.name,
-      Item: recordItem(driverKey(driver), driver, 0),
-      ConditionExpression: 'attribute_not_exists(pk)',
-    },
+    TableName: table.name,
+    Item: recordItem(driverKey(driver), driver, 0),
+    ConditionExpression: 'attribute_not_exists(pk)',
   };
-  const claim = idempotency && {
+  // Without a key, one conditional put: a transaction costs twice the writes.
+  if (!idempotency) {
+    await table.doc.send(new PutCommand(put));
+    return { driver, replayed: false };
+  }
+  const claim = {
     Put: {
       TableName: table.name,
       Item: {
@@ -68,10 +71,10 @@ export async function createDriver(
     },
   };
   try {
-    await table.doc.send(new TransactWriteCommand({ TransactItems: claim ? [put, claim] : [put] }));
+    await table.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, claim] }));
     return { driver, replayed: false };
   } catch (e) {
-    if (!(e instanceof TransactionCanceledException) || !idempotency) throw e;
+    if (!(e instanceof TransactionCanceledException)) throw e;
   }
   // The same key claimed by a concurrent create in between: that one's driver is the answer.
   const winner = await claimed(table, idempotency, nowSec);

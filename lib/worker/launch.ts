@@ -59,17 +59,19 @@ export type ExecutorLaunch =
  * <arguments>`, the class path being the command's entries, Spark's conf directory and
  * `$SPARK_HOME/jars/*` (AbstractCommandBuilder.buildClassPath), library path entries going
  * first in the library path (CommandUtils); placeholders are replaced in the arguments and
- * the java options, as Spark's ExecutorRunner does.
+ * the java options, as Spark's ExecutorRunner does. As in AbstractCommandBuilder, the
+ * command's environment (`spark.executorEnv.*`) comes before the worker's: its `JAVA_HOME`
+ * picks the JVM, its `SPARK_CONF_DIR` the conf directory.
  */
 export function executorLaunch(
   command: ExecutorCommand,
   values: ExecutorValues,
-  env: Readonly<Record<string, string | undefined>>,
+  workerEnv: Readonly<Record<string, string | undefined>>,
 ): ExecutorLaunch {
   if ('argv' in command) {
     return { ok: true, argv: executorArgv(command.argv, values), env: { ...command.env } };
   }
-  const { sparkHome, javaHome, host, port } = values.place;
+  const { sparkHome, host, port } = values.place;
   if (!sparkHome) {
     return {
       ok: false,
@@ -77,6 +79,8 @@ export function executorLaunch(
     };
   }
   const j = command.java;
+  const env = { ...workerEnv, ...command.env };
+  const javaHome = command.env.JAVA_HOME || values.place.javaHome;
   const classPath = [
     ...j.classPathEntries,
     env.SPARK_CONF_DIR ?? `${sparkHome}/conf`,
@@ -89,7 +93,7 @@ export function executorLaunch(
   if (j.libraryPathEntries.length > 0) {
     extra.LD_LIBRARY_PATH = [
       ...j.libraryPathEntries,
-      ...(env.LD_LIBRARY_PATH ? [env.LD_LIBRARY_PATH] : []),
+      ...(workerEnv.LD_LIBRARY_PATH ? [workerEnv.LD_LIBRARY_PATH] : []),
     ].join(':');
   }
   return {

@@ -12,6 +12,7 @@ import { type ControlPlane, startControlPlane } from '../../lib/local/control-pl
 import { LOCAL_AWS } from '../../lib/local/emulators.js';
 import { sparkEnvironment } from '../../lib/local/spark.js';
 import { LocalLauncher } from '../../lib/local/workers.js';
+import { loseLocalWorker } from '../harness/lose-worker.js';
 import { uniqueName } from '../integration/aws.js';
 
 export const fixture = (name: string) =>
@@ -23,6 +24,8 @@ export interface Cluster {
   readonly url: string;
   readonly workers: readonly ChildProcess[];
   readonly workDirs: readonly string[];
+  /** Each worker's `127.0.0.1:<port>`, in start order. */
+  readonly hostPorts: readonly string[];
   /** A submission token when auth is on. */
   readonly token?: string;
   get(path: string): Promise<Record<string, unknown>>;
@@ -32,11 +35,28 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** Polls every 100 ms until `probe` returns something other than undefined. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export interface ClusterOptions {
   readonly workers?: number;
   readonly cores?: number;
   /** Each worker's memory, a Spark memory string (default 4g). */
   readonly memory?: string;
+  /** Workers of their own shapes, in start order, in place of `workers`, `cores`, `memory`. */
+  readonly shapes?: readonly { readonly cores: number; readonly memory: string }[];
   readonly sparkProperties?: Record<string, string>;
   /** Workers that run real Spark: the pinned SPARK_HOME, its Python and the plugin jar. */
   readonly spark?: boolean;
@@ -58,27 +78,41 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     auth: keys ? jwsAuth(keys.submission, keys.worker) : AUTH_OFF,
     sparkProperties: options.sparkProperties ?? {},
   });
-  const count = options.workers ?? 2;
-  const workers = new LocalLauncher({
-    masterUrl: cp.url,
-    sqsEndpoint: inject('sqsEndpoint'),
-    cores: options.cores ?? 4,
-    memory: options.memory ?? '4g',
-    workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-e2e-')),
-    // Each cluster gets its own ports, so two clusters never share a worker address.
-    firstPort: 20_000 + Math.floor(Math.random() * 20_000),
-    ...(keys ? { workerKey: keys.worker.toString('base64url') } : {}),
-    env: options.spark
-      ? {
-          ...process.env,
-          ...sparkEnvironment(),
-          POWERTOOLS_LOG_LEVEL: 'WARN',
-          ...options.workerEnv,
-        }
-      : // No Spark here, whatever the machine has: the docs example must end in ERROR.
-        { PATH: dirname(process.execPath), HOME: process.env.HOME, POWERTOOLS_LOG_LEVEL: 'WARN' },
-  });
-  await workers.launch(count, 'e2e');
+  const shapes =
+    options.shapes ??
+    Array.from({ length: options.workers ?? 2 }, () => ({
+      cores: options.cores ?? 4,
+      memory: options.memory ?? '4g',
+    }));
+  const count = shapes.length;
+  // Each cluster gets its own ports, so two clusters never share a worker address.
+  const firstPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const workDirs = mkdtempSync(join(tmpdir(), 'sparkplane-e2e-'));
+  const launchers = shapes.map(
+    (shape, i) =>
+      new LocalLauncher({
+        masterUrl: cp.url,
+        sqsEndpoint: inject('sqsEndpoint'),
+        ...shape,
+        workDirs: join(workDirs, String(i + 1)),
+        firstPort: firstPort + i,
+        ...(keys ? { workerKey: keys.worker.toString('base64url') } : {}),
+        env: options.spark
+          ? {
+              ...process.env,
+              ...sparkEnvironment(),
+              POWERTOOLS_LOG_LEVEL: 'WARN',
+              ...options.workerEnv,
+            }
+          : // No Spark here, whatever the machine has: the docs example must end in ERROR.
+            {
+              PATH: dirname(process.execPath),
+              HOME: process.env.HOME,
+              POWERTOOLS_LOG_LEVEL: 'WARN',
+            },
+      }),
+  );
+  await Promise.all(launchers.map((l) => l.launch(1, 'e2e')));
   const get = async (path: string) =>
     (await (await fetch(`${cp.url}${path}`, { headers })).json()) as Record<string, unknown>;
   const post = async (path: string, body?: unknown, method = 'POST') =>
@@ -89,19 +123,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       })
     ).json()) as Record<string, unknown>;
-  const until = async <T>(
-    what: string,
-    probe: () => Promise<T | undefined>,
-    timeoutMs = 30_000,
-  ) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
   await until('workers to register', async () => {
     const { aliveworkers } = await get('/json/aliveworkers');
     return aliveworkers === count ? true : undefined;
@@ -109,18 +130,23 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   return {
     cp,
     url: cp.url,
-    workers: workers.all.map((w) => w.process),
-    workDirs: workers.all.map((w) => w.workDir),
+    workers: launchers.flatMap((l) => l.all.map((w) => w.process)),
+    workDirs: launchers.flatMap((l) => l.all.map((w) => w.workDir)),
+    hostPorts: shapes.map((_, i) => `127.0.0.1:${firstPort + i}`),
     ...(token ? { token } : {}),
     get,
     post,
     until,
     async stop() {
-      await workers.stopAll();
+      await Promise.all(launchers.map((l) => l.stopAll()));
       await cp.close();
     },
   };
 }
+
+/** SIGKILL a worker and everything it runs, as when its machine (an ECS task) is lost. */
+export const loseWorker = (c: Cluster, index: number): void =>
+  loseLocalWorker(c.workers[index], c.workDirs[index] as string);
 
 /** A Spark REST create body. */
 export function createRequest(

@@ -1,20 +1,13 @@
 // Real Spark through sparkplane: Spark 4.1.1's own drivers (spark-submit, PySpark) and
 // CoarseGrainedExecutorBackends, placed by the control plane on real worker agents.
 import type { ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { examplesJar, pluginJar, sparkHome } from '../../lib/local/spark.js';
 import { clientDriver, SMALL_SPARK, sparkSubmit } from '../harness/spark-submit.js';
-import { type Cluster, type ClusterOptions, fixture, startCluster } from './cluster.js';
+import { type Cluster, type ClusterOptions, fixture, loseWorker, startCluster } from './cluster.js';
 
 const SPARK_HOME = sparkHome();
 const jobs = fixture('jobs.py');
@@ -311,19 +304,6 @@ describe('client mode from outside the cluster', () => {
     TIMEOUT,
   );
 });
-
-/** SIGKILL a worker and everything it runs, as when its machine (an ECS task) is lost. */
-function loseWorker(c: Cluster, index: number): void {
-  c.workers[index]?.kill('SIGKILL');
-  const dir = c.workDirs[index] as string;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // gone already, or not ours to read
-    }
-  }
-}
 
 describe('with auth on', () => {
   it(

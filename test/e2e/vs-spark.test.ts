@@ -4,16 +4,28 @@
 // then a few more — and their answers are compared body for body after normalising only
 // driver ids. Where sparkplane differs on purpose, INTENDED_DIFFERENCES names the request
 // and the kind of difference, and the test checks that the difference is exactly that.
-// Placements: the same PySpark client on both, and the cores and memory each worker gives it.
+// Placements: the same PySpark client on both, and the cores and memory each worker gives it;
+// the same drivers on both, and where they run.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pluginJar, sparkHome } from '../../lib/local/spark.js';
+import { sparkHome } from '../../lib/local/spark.js';
 import { type SparkStandalone, startSparkStandalone } from '../harness/spark-standalone.js';
 import { clientDriver } from '../harness/spark-submit.js';
 import { repoRoot } from '../paths.js';
 import { type Cluster, fixture, startCluster } from './cluster.js';
+import {
+  createDriver,
+  driverStatus,
+  normalStatus,
+  onBoth,
+  type Side,
+  sideBySide,
+  until,
+  usage,
+  type WorkerShape,
+} from './side-by-side.js';
 
 interface Request {
   readonly name: string;
@@ -242,10 +254,26 @@ interface Placement {
   readonly app: Readonly<Record<string, string>>;
   /** The cores the application gets in all, so that no placement passes by being empty. */
   readonly cores: number;
+  /** The workers (two of 2 cores and 2 GiB when not given). */
+  readonly workers?: readonly WorkerShape[];
 }
 
-// Two workers of 2 cores and 2 GiB on each side; a PySpark client outside the cluster runs a
-// job on its executors and holds them while both masters' /json are read.
+const small = { cores: 2, memory: '2g' };
+// Four cores and little memory beside two cores and much: every policy picks differently.
+const uneven = [
+  { cores: 4, memory: '2g' },
+  { cores: 2, memory: '4g' },
+];
+const byPolicy = (policy: string): Placement => ({
+  name: `consolidated, spark.deploy.workerSelectionPolicy=${policy}, spark.cores.max=3`,
+  master: { 'spark.deploy.spreadOutApps': 'false', 'spark.deploy.workerSelectionPolicy': policy },
+  app: { 'spark.cores.max': '3', 'spark.executor.cores': '1' },
+  cores: 3,
+  workers: uneven,
+});
+
+// A PySpark client outside the cluster runs a job on its executors and holds them while both
+// masters' /json are read.
 const placements: readonly Placement[] = [
   {
     name: 'spread out, 1-core executors, spark.cores.max=2',
@@ -271,64 +299,141 @@ const placements: readonly Placement[] = [
     app: { 'spark.executor.cores': '1', 'spark.executor.memory': '1200m' },
     cores: 2,
   },
+  {
+    name: 'executor memory that fits no worker: the application waits with nothing',
+    master: {},
+    app: { 'spark.executor.memory': '3g' },
+    cores: 0,
+  },
+  byPolicy('CORES_FREE_DESC'),
+  byPolicy('CORES_FREE_ASC'),
+  byPolicy('MEMORY_FREE_DESC'),
+  byPolicy('MEMORY_FREE_ASC'),
 ];
 
 /** A PySpark client: `jobs.py hold`, until `go` exists. */
-function holdingClient(master: string, props: Record<string, string>, jars: string[], go: string) {
-  const run = clientDriver(master, props, [...jars, fixture('jobs.py'), 'hold', go]);
+function holdingClient(side: Side, props: Record<string, string>, go: string) {
+  const run = clientDriver(side.master, props, [
+    ...side.clientArgs,
+    fixture('jobs.py'),
+    'hold',
+    go,
+  ]);
   return { ...run, holding: () => run.out().includes('holding') };
 }
 
-/** What each worker gives the application, as [cores, memory] sorted: worker ids differ. */
-async function usage(jsonUrl: string): Promise<number[][]> {
-  const json = (await (await fetch(jsonUrl)).json()) as {
-    workers: { coresused: number; memoryused: number; state: string }[];
-  };
-  return json.workers
-    .filter((w) => w.state === 'ALIVE')
-    .map((w) => [w.coresused, w.memoryused])
-    .sort((a, b) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number));
-}
+const apps = async (side: Side) =>
+  (await side.json()).activeapps.map((a) => ({ state: a.state, cores: a.cores }));
 
 describe("placements against Spark's own master", () => {
   for (const p of placements) {
     it(p.name, async () => {
-      const shape = { cores: 2, memory: '2g' };
-      const [theirs, ours] = await Promise.all([
-        startSparkStandalone({
-          sparkHome: sparkHome(),
-          workers: [shape, shape],
-          masterProperties: p.master,
-        }),
-        startCluster({ workers: 2, ...shape, spark: true, sparkProperties: { ...p.master } }),
-      ]);
+      const both = await sideBySide(p.workers ?? [small, small], p.master);
       const dir = mkdtempSync(join(tmpdir(), 'sparkplane-vs-'));
-      const clients = [
-        holdingClient(theirs.masterUrl, { ...p.app }, [], join(dir, 'spark')),
-        holdingClient(
-          `sparkplane://${new URL(ours.url).host}`,
-          { ...p.app },
-          ['--jars', pluginJar],
-          join(dir, 'sparkplane'),
-        ),
-      ];
+      const clients = both.sides.map((side) =>
+        holdingClient(side, { ...p.app }, join(dir, side.name)),
+      );
       try {
-        await ours.until(
-          'both jobs to run',
-          async () => (clients.every((c) => c.holding()) ? true : undefined),
-          150_000,
-        );
-        const [spark, sparkplane] = await Promise.all([
-          usage(`${theirs.uiUrl}/json/`),
-          usage(`${ours.url}/json`),
-        ]);
+        if (p.cores > 0) {
+          await until('both jobs to run', () =>
+            clients.every((c) => c.holding()) ? true : undefined,
+          );
+        } else {
+          // Nothing can be placed: both registered, then time for a (wrong) placement to show.
+          await until('both applications to register', async () =>
+            (await Promise.all(both.sides.map(apps))).every((a) => a.length === 1)
+              ? true
+              : undefined,
+          );
+          await new Promise((r) => setTimeout(r, 3000));
+        }
+        const [spark, sparkplane] = await onBoth(both, async (side) => ({
+          workers: await usage(side),
+          apps: await apps(side),
+        }));
         expect(sparkplane).toEqual(spark);
-        writeFileSync(join(dir, 'spark'), '');
-        writeFileSync(join(dir, 'sparkplane'), '');
-        expect(await Promise.all(clients.map((c) => c.exit))).toEqual([0, 0]);
+        expect(spark.apps).toEqual([
+          { state: p.cores > 0 ? 'RUNNING' : 'WAITING', cores: p.cores },
+        ]);
+        if (p.cores > 0) {
+          for (const side of both.sides) writeFileSync(join(dir, side.name), '');
+          expect(await Promise.all(clients.map((c) => c.exit))).toEqual([0, 0]);
+        }
       } finally {
         for (const c of clients) if (c.child.exitCode === null) c.child.kill('SIGKILL');
-        await Promise.all([theirs.stop(), ours.stop()]);
+        await both.stop();
+      }
+    }, 240_000);
+  }
+});
+
+interface DriverPlacement {
+  readonly name: string;
+  readonly master: Readonly<Record<string, string>>;
+  /** How many of the three drivers run. */
+  readonly running: number;
+  /**
+   * Whether where each driver runs is determined. Spark's master shuffles the workers anew in
+   * every scheduling pass, and each create is a pass of its own, so spread-out drivers land
+   * on workers at random on both; only what they use in all can be compared.
+   */
+  readonly random?: true;
+}
+
+// Three workers of 3 cores; three drivers of 1 core and 512 MiB, each living until killed.
+const driverPlacements: readonly DriverPlacement[] = [
+  { name: 'drivers spread out over equal workers', master: {}, running: 3, random: true },
+  {
+    name: 'drivers on one worker, spark.deploy.spreadOutDrivers=false',
+    master: { 'spark.deploy.spreadOutDrivers': 'false' },
+    running: 3,
+  },
+  {
+    name: 'spark.deploy.maxDrivers=2: the third driver waits',
+    master: { 'spark.deploy.spreadOutDrivers': 'false', 'spark.deploy.maxDrivers': '2' },
+    running: 2,
+  },
+];
+
+/** What the workers use in all, [cores, memory]. */
+const total = (workers: number[][]): [number, number] => [
+  workers.reduce((n, w) => n + (w[2] as number), 0),
+  workers.reduce((n, w) => n + (w[3] as number), 0),
+];
+
+describe("driver placements against Spark's own master", () => {
+  for (const p of driverPlacements) {
+    it(`${p.name}; killall kills them all`, async () => {
+      const shape = { cores: 3, memory: '2g' };
+      const both = await sideBySide([shape, shape, shape], p.master);
+      try {
+        const [spark, sparkplane] = await onBoth(both, async (side) => {
+          const ids: string[] = [];
+          for (let i = 0; i < 3; i++) ids.push(await createDriver(side, [600, 0]));
+          const states = async () =>
+            (await Promise.all(ids.map((id) => driverStatus(side, id))))
+              .map((s) => s.driverState)
+              .sort();
+          const placed = await until(`${p.running} drivers on ${side.name} to run`, async () => {
+            const now = await states();
+            return now.filter((s) => s === 'RUNNING').length === p.running ? now : undefined;
+          });
+          const workers = p.random ? total(await usage(side)) : await usage(side);
+          const killall = normalStatus(
+            (await (
+              await fetch(`${side.restUrl}/v1/submissions/killall`, { method: 'POST' })
+            ).json()) as Record<string, unknown>,
+          );
+          const killed = await until(`the drivers on ${side.name} to be killed`, async () => {
+            const now = await states();
+            return now.every((s) => s === 'KILLED') ? now : undefined;
+          });
+          return { placed, workers, killall, killed, after: await usage(side) };
+        });
+        expect(sparkplane).toEqual(spark);
+        expect(spark.placed.filter((s) => s === 'RUNNING')).toHaveLength(p.running);
+      } finally {
+        await both.stop();
       }
     }, 240_000);
   }

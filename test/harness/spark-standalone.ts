@@ -15,16 +15,27 @@ export interface SparkStandalone {
   readonly masterUrl: string;
   /** The master's web UI, whose `/json/` is MasterStateResponse. */
   readonly uiUrl: string;
-  /** Each worker's work directory, in start order. */
-  readonly workDirs: readonly string[];
-  readonly processes: readonly ChildProcess[];
+  /** The workers, in start order. */
+  readonly workers: readonly SparkWorker[];
   stop(): Promise<void>;
+}
+
+export interface SparkWorker {
+  /** `127.0.0.1:<port>`, the worker's RPC address as REST status shows it. */
+  readonly hostPort: string;
+  readonly workDir: string;
+  /** SIGKILL the worker and all it runs (its process group), as when its machine is lost. */
+  lose(): void;
 }
 
 export interface SparkStandaloneOptions {
   readonly sparkHome: string;
   readonly workers?: readonly { cores: number; memory: string }[];
-  /** Master properties (`-Dk=v` in SPARK_MASTER_OPTS), beside the REST server's. */
+  /**
+   * Cluster properties, as a spark-defaults.conf both read: the master's (SPARK_MASTER_OPTS,
+   * beside the REST server's) and the workers' (SPARK_WORKER_OPTS; `spark.worker.timeout`
+   * also sets how often a worker heartbeats).
+   */
   readonly masterProperties?: Readonly<Record<string, string>>;
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -54,7 +65,7 @@ export async function startSparkStandalone(o: SparkStandaloneOptions): Promise<S
   const [port, restPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const base = mkdtempSync(join(tmpdir(), 'sparkplane-spark-standalone-'));
   const processes: ChildProcess[] = [];
-  const start = (main: string, args: string[], extra: Record<string, string>) => {
+  const start = (main: string, args: string[], extra: Record<string, string>): ChildProcess => {
     const p = spawn(join(o.sparkHome, 'bin', 'spark-class'), [main, ...args], {
       env: { ...(o.env ?? process.env), SPARK_HOME: o.sparkHome, SPARK_LOG_DIR: base, ...extra },
       stdio: 'ignore',
@@ -62,43 +73,54 @@ export async function startSparkStandalone(o: SparkStandaloneOptions): Promise<S
       detached: true,
     });
     processes.push(p);
+    return p;
   };
+  const opts = (props: Readonly<Record<string, string>>) =>
+    Object.entries(props)
+      .map(([k, v]) => `-D${k}=${v}`)
+      .join(' ');
   const props = {
     'spark.master.rest.enabled': 'true',
     'spark.master.rest.port': String(restPort),
     ...o.masterProperties,
   };
-  start(
-    'org.apache.spark.deploy.master.Master',
-    ['--host', '127.0.0.1', '--port', String(port), '--webui-port', String(uiPort)],
-    {
-      SPARK_MASTER_OPTS: Object.entries(props)
-        .map(([k, v]) => `-D${k}=${v}`)
-        .join(' '),
-    },
-  );
+  const uiUrl = `http://127.0.0.1:${uiPort}`;
+  const startMaster = async () => {
+    start(
+      'org.apache.spark.deploy.master.Master',
+      ['--host', '127.0.0.1', '--port', String(port), '--webui-port', String(uiPort)],
+      { SPARK_MASTER_OPTS: opts(props) },
+    );
+    await until('master', async () => (await fetch(`${uiUrl}/json/`)).ok);
+  };
   const standalone: SparkStandalone = {
     restUrl: `http://127.0.0.1:${restPort}`,
     masterUrl: `spark://127.0.0.1:${port}`,
-    uiUrl: `http://127.0.0.1:${uiPort}`,
-    workDirs: (o.workers ?? []).map((_, i) => join(base, `worker-${i + 1}`)),
-    processes,
+    uiUrl,
+    workers: [],
     async stop() {
       await Promise.all(processes.map((p) => stopGroup(p)));
     },
   };
   try {
-    await until('master', async () => (await fetch(`${standalone.uiUrl}/json/`)).ok);
+    await startMaster();
     for (const [i, w] of (o.workers ?? []).entries()) {
-      start(
+      const workerPort = await freePort();
+      const workDir = join(base, `worker-${i + 1}`);
+      const p = start(
         'org.apache.spark.deploy.worker.Worker',
         [
-          ...['--host', '127.0.0.1', '--cores', String(w.cores), '--memory', w.memory],
-          ...['--work-dir', standalone.workDirs[i] as string],
+          ...['--host', '127.0.0.1', '--port', String(workerPort)],
+          ...['--cores', String(w.cores), '--memory', w.memory, '--work-dir', workDir],
           ...['--webui-port', String(await freePort()), standalone.masterUrl],
         ],
-        {},
+        { SPARK_WORKER_OPTS: opts(o.masterProperties ?? {}) },
       );
+      (standalone.workers as SparkWorker[]).push({
+        hostPort: `127.0.0.1:${workerPort}`,
+        workDir,
+        lose: () => signalGroup(p, 'SIGKILL'),
+      });
     }
     const count = o.workers?.length ?? 0;
     await until('workers', async () => {
@@ -114,17 +136,18 @@ export async function startSparkStandalone(o: SparkStandaloneOptions): Promise<S
   return standalone;
 }
 
+function signalGroup(p: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (p.pid !== undefined) process.kill(-p.pid, signal);
+  } catch {
+    // gone
+  }
+}
+
 function stopGroup(p: ChildProcess): Promise<void> {
   return new Promise((done) => {
     if (p.exitCode !== null || p.signalCode !== null || p.pid === undefined) return done();
-    const pid = p.pid;
-    const kill = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, signal);
-      } catch {
-        // gone
-      }
-    };
+    const kill = (signal: NodeJS.Signals) => signalGroup(p, signal);
     const force = setTimeout(() => kill('SIGKILL'), 10_000);
     p.once('exit', () => {
       clearTimeout(force);

@@ -106,6 +106,17 @@ describe('executor command lines (spec §h)', () => {
       {},
     );
     expect(plain.ok && plain.argv[0]).toBe('java');
+    // spark.executorEnv.* before the worker's environment, as AbstractCommandBuilder reads it.
+    const own = executorLaunch(
+      { java, env: { JAVA_HOME: '/opt/jdk21', SPARK_CONF_DIR: '/etc/spark' } },
+      { ...values, place: { ...place, sparkHome: '/s', javaHome: '/usr/lib/jvm/17' } },
+      { SPARK_CONF_DIR: '/worker/conf' },
+    );
+    expect(own.ok && own.argv.slice(0, 3)).toEqual([
+      '/opt/jdk21/bin/java',
+      '-cp',
+      '/opt/extra.jar:/etc/spark:/s/jars/*',
+    ]);
     expect(executorLaunch({ java, env: {} }, { ...values, place }, {})).toEqual({
       ok: false,
       message:
