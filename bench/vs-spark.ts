@@ -24,6 +24,8 @@
 //
 // 100 creates, 50 in flight, against masters without workers (every driver stays
 // SUBMITTED): each create's latency (p50, p99) and the whole burst's wall time.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,39 +184,57 @@ async function sparkPiFigures(env: Record<string, string>): Promise<void> {
   }
 }
 
-const count = (text: string, what: string) => text.split(what).length - 1;
-
-/** A PySpark client holding an executor on each worker; a worker lost; the replacement. */
-async function lossOnce(t: Target): Promise<number> {
-  const go = join(mkdtempSync(join(tmpdir(), 'sparkplane-bench-loss-')), 'go');
-  const run = clientDriver(
-    t.clientMaster,
-    { 'spark.cores.max': '2', 'spark.executor.cores': '1' },
-    [...t.clientArgs, jobs, 'hold', go],
-  );
+/**
+ * A PySpark client with an executor on each of 2 workers, holding them (jobs.py hold) while
+ * `during` runs; then released, it must finish. What `during` gives back, and whether it did.
+ */
+async function whileHolding<T>(
+  master: string,
+  clientArgs: readonly string[],
+  during: (driverLog: () => string) => Promise<T>,
+): Promise<{ value: T; finished: boolean; log: string }> {
+  const go = join(mkdtempSync(join(tmpdir(), 'sparkplane-bench-hold-')), 'go');
+  const run = clientDriver(master, { 'spark.cores.max': '2', 'spark.executor.cores': '1' }, [
+    ...clientArgs,
+    jobs,
+    'hold',
+    go,
+  ]);
   try {
     await until(
-      `the client on ${t.master} to hold`,
+      `the client on ${master} to hold`,
       async () => (run.out().includes('holding') ? true : undefined),
       50,
     );
-    if (count(run.err(), 'Registered executor ') !== 2) {
-      throw new Error(`the client on ${t.master} has not 2 executors`);
-    }
-    const lostAt = Date.now();
-    t.loseWorker(0);
-    const replacedAt = await until(
-      `a replacement executor on ${t.master}`,
-      async () => (count(run.err(), 'Registered executor ') >= 3 ? Date.now() : undefined),
-      20,
-    );
+    const value = await during(run.err);
     writeFileSync(go, '');
-    if ((await run.exit) !== 0)
-      throw new Error(`the client on ${t.master} failed: ${run.err().slice(-2000)}`);
-    return replacedAt - lostAt;
+    return { value, finished: (await run.exit) === 0, log: run.err() };
   } finally {
     if (run.child.exitCode === null) run.child.kill('SIGKILL');
   }
+}
+
+/** A worker lost under a holding client: the time until its replacement executor registered. */
+async function lossOnce(t: Target): Promise<number> {
+  const registered = (log: string) => log.split('Registered executor ').length - 1;
+  const { value, finished, log } = await whileHolding(
+    t.clientMaster,
+    t.clientArgs,
+    async (driverLog) => {
+      if (registered(driverLog()) !== 2)
+        throw new Error(`the client on ${t.master} has not 2 executors`);
+      const lostAt = Date.now();
+      t.loseWorker(0);
+      const replacedAt = await until(
+        `a replacement executor on ${t.master}`,
+        async () => (registered(driverLog()) >= 3 ? Date.now() : undefined),
+        20,
+      );
+      return replacedAt - lostAt;
+    },
+  );
+  if (!finished) throw new Error(`the client on ${t.master} failed: ${log.slice(-2000)}`);
+  return value;
 }
 
 async function lossFigures(env: Record<string, string>): Promise<void> {
@@ -236,6 +256,168 @@ async function lossFigures(env: Record<string, string>): Promise<void> {
       p50(times.spark),
     );
   }
+}
+
+/** A DriverExit (no SparkContext) submitted until the master takes it, then RUNNING. */
+async function nextDriverRunning(restUrl: string, masterUrl: string): Promise<number> {
+  const body = JSON.stringify({
+    action: 'CreateSubmissionRequest',
+    appResource: `file:${examplesJar}`,
+    mainClass: 'sparkplane.examples.DriverExit',
+    appArgs: ['30', '0'],
+    clientSparkVersion: '4.1.1',
+    sparkProperties: {
+      'spark.master': masterUrl,
+      'spark.app.name': 'after',
+      'spark.driver.memory': '512m',
+    },
+    environmentVariables: {},
+  });
+  const id = await until(
+    `the restarted master at ${restUrl} to take a driver`,
+    async () => {
+      try {
+        const answer = (await (
+          await fetch(`${restUrl}/v1/submissions/create`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          })
+        ).json()) as { success: boolean; submissionId?: string };
+        return answer.success ? answer.submissionId : undefined;
+      } catch {
+        return undefined; // not listening yet
+      }
+    },
+    20,
+  );
+  return until(
+    `driver ${id} to run`,
+    async () => {
+      const s = (await (await fetch(`${restUrl}/v1/submissions/status/${id}`)).json()) as {
+        driverState?: string;
+      };
+      return s.driverState === 'RUNNING' ? Date.now() : undefined;
+    },
+    20,
+  );
+}
+
+interface Recovery {
+  readonly ms: number;
+  /** The application held across the loss: it finished its job and exited 0. */
+  readonly applicationFinished: boolean;
+}
+
+/** A master that can be lost and started again on its recovery state, with a client on it. */
+interface Recoverable {
+  readonly restUrl: string;
+  readonly masterUrl: string;
+  readonly clientMaster: string;
+  readonly clientArgs: readonly string[];
+  lose(): void;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function recoverOnce(t: Recoverable): Promise<Recovery> {
+  try {
+    const { value, finished } = await whileHolding(t.clientMaster, t.clientArgs, async () => {
+      const lostAt = Date.now();
+      t.lose();
+      await t.restart();
+      return (await nextDriverRunning(t.restUrl, t.masterUrl)) - lostAt;
+    });
+    return { ms: value, applicationFinished: finished };
+  } finally {
+    await t.stop();
+  }
+}
+
+/** Spark: Master and Workers, recoveryMode FILESYSTEM; its master SIGKILLed and restarted. */
+async function sparkRecoverable(env: Record<string, string>): Promise<Recoverable> {
+  const s = await startSparkStandalone({
+    sparkHome: env.SPARK_HOME as string,
+    workers: [
+      { cores: 2, memory: '2g' },
+      { cores: 2, memory: '2g' },
+    ],
+    env: { ...process.env, ...env },
+    masterProperties: {
+      'spark.deploy.recoveryMode': 'FILESYSTEM',
+      'spark.deploy.recoveryDirectory': mkdtempSync(
+        join(tmpdir(), 'sparkplane-bench-spark-recovery-'),
+      ),
+    },
+  });
+  return {
+    restUrl: s.restUrl,
+    masterUrl: s.masterUrl,
+    clientMaster: s.masterUrl,
+    clientArgs: [],
+    lose: () => s.loseMaster(),
+    restart: () => s.restartMaster(),
+    stop: () => s.stop(),
+  };
+}
+
+/** sparkplane: `npm start` with a --data-dir, its process group SIGKILLed, started again. */
+async function sparkplaneRecoverable(env: Record<string, string>): Promise<Recoverable> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sparkplane-bench-data-'));
+  const port = await freePort();
+  const main = fileURLToPath(new URL('../lib/local/main.ts', import.meta.url));
+  let stack: ChildProcess | undefined;
+  const start = async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...['--import', 'tsx', main, '--workers', '2', '--cores', '2', '--memory', '2g'],
+        ...['--port', String(port), '--data-dir', dataDir],
+      ],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+    );
+    stack = child;
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
+    await until(
+      'npm start to be ready',
+      async () => (out.includes('sparkplane ready') ? true : undefined),
+      20,
+    );
+  };
+  await start();
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    restUrl: url,
+    masterUrl: `spark://127.0.0.1:${port}`,
+    clientMaster: `sparkplane://127.0.0.1:${port}`,
+    clientArgs: ['--jars', pluginJar],
+    lose: () => stack?.pid && process.kill(-stack.pid, 'SIGKILL'),
+    restart: start,
+    async stop() {
+      if (!stack || stack.exitCode !== null) return;
+      const exited = once(stack, 'exit');
+      stack.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function recoveryFigure(env: Record<string, string>): Promise<void> {
+  const sparkplaneSide = await recoverOnce(await sparkplaneRecoverable(env));
+  const sparkSide = await recoverOnce(await sparkRecoverable(env));
+  print(
+    'master SIGKILLed and restarted → next driver RUNNING',
+    {
+      recovery: 'sparkplane: npm start --data-dir; Spark: recoveryMode FILESYSTEM',
+      sparkplaneApplicationFinished: sparkplaneSide.applicationFinished,
+      sparkApplicationFinished: sparkSide.applicationFinished,
+    },
+    sparkplaneSide.ms,
+    sparkSide.ms,
+  );
 }
 
 const BURST = 100;
@@ -301,11 +483,20 @@ async function burstFigures(env: Record<string, string>): Promise<void> {
   });
 }
 
+const FIGURES = {
+  burst: burstFigures,
+  sparkpi: sparkPiFigures,
+  loss: lossFigures,
+  recovery: recoveryFigure,
+};
+
+/** Every figure, or those BENCH_VS_SPARK_ONLY names (comma-separated keys of FIGURES). */
 export async function vsSparkBench(): Promise<void> {
   const env = sparkEnvironment();
-  await burstFigures(env);
-  await sparkPiFigures(env);
-  await lossFigures(env);
+  const only = process.env.BENCH_VS_SPARK_ONLY?.split(',');
+  for (const [name, figure] of Object.entries(FIGURES)) {
+    if (!only || only.includes(name)) await figure(env);
+  }
 }
 
 interface Run {

@@ -621,6 +621,17 @@ export function timedOutWorkers(
   };
 }
 
+/**
+ * A master started again on its recovery state (§g): a worker it knew is UNKNOWN, placed on
+ * no more, until a worker registering at its address replaces it or the timeout removes it.
+ */
+export function workerUnknown(cluster: Cluster, workerId: string): Transition {
+  const d = new Draft(cluster);
+  const w = d.worker(workerId);
+  if (w?.state === 'ALIVE') d.putWorker({ ...w, state: 'UNKNOWN' });
+  return d.done();
+}
+
 /** A DEAD worker dropped from the list (its executors and drivers were settled). */
 export function forgetWorker(cluster: Cluster, workerId: string): Transition {
   const d = new Draft(cluster);

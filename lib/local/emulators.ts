@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { sharingFate } from '../worker/fate.js';
 
 export interface Emulators {
   readonly dynamodbEndpoint: string;
@@ -143,9 +144,11 @@ async function waitUntil(
 }
 
 function startChild(name: string, command: string, args: string[], options: object): Child {
+  // The emulators die with whatever started them, even by SIGKILL.
+  const [fated, ...fatedArgs] = sharingFate([command, ...args]);
   const child = new Child(
     name,
-    spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options }),
+    spawn(fated as string, fatedArgs, { stdio: ['ignore', 'pipe', 'pipe'], ...options }),
   );
   children.add(child);
   child.exited.then(() => children.delete(child));

@@ -12,7 +12,11 @@ import { parseArgs } from 'node:util';
 import { AUTH_OFF, type AuthConfig, jwsAuth, mintToken } from '../api/auth.js';
 import { authFromEnv } from '../api/deps.js';
 import { propertiesFromJavaOptions } from '../core/config.js';
+import { workerUnknown } from '../core/lifecycle.js';
 import { memoryStringToMb } from '../core/properties.js';
+import { applyEvent } from '../store/apply.js';
+import { loadActiveCluster } from '../store/cluster.js';
+import { loadScope } from '../store/scope.js';
 import { buildUiPage } from '../ui/page.js';
 import { startControlPlane } from './control-plane.js';
 import { LOCAL_AWS, startEmulators } from './emulators.js';
@@ -124,6 +128,23 @@ const cp = await startControlPlane({
     : {}),
 });
 
+if (dataDir) {
+  // The same data again: the workers of the last run died with it (their agents share the
+  // stack's fate), so, as Spark's master recovering, each is UNKNOWN until an agent
+  // registers at its address and replaces it, or the worker timeout removes it.
+  const { table } = cp.deps;
+  const { cluster } = await loadActiveCluster(table);
+  for (const w of Object.values(cluster.workers)) {
+    if (w.state !== 'ALIVE') continue;
+    await applyEvent(
+      table,
+      () => loadScope(table, { workers: [w.id] }),
+      (c) => workerUnknown(c, w.id),
+      { now: Date.now(), config: cp.deps.master },
+    );
+  }
+}
+
 const agents = launcher ?? connect(cp.url);
 if (!elastic) await agents.launch(workers, 'local');
 const workDirs = Array.from({ length: elastic ? maxWorkers : workers }, (_, i) =>
@@ -136,28 +157,28 @@ const token =
     ? await mintToken(authConfig.keys.submission, {}, 24 * 3600)
     : undefined;
 
-// Ready when every worker has registered.
+// Ready when every worker has registered; not ready (and said so) when they did not.
 const deadline = Date.now() + 60_000;
-for (;;) {
+let registered = 0;
+while (registered < workers && Date.now() <= deadline) {
   const answer = await fetch(`${cp.url}/json/aliveworkers`, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
-  const { aliveworkers = 0 } = (await answer.json()) as { aliveworkers?: number };
-  if (aliveworkers >= workers) break;
-  if (Date.now() > deadline) {
-    console.error(
-      `only ${aliveworkers} of ${workers} workers registered; see ${join(base, 'logs')}`,
-    );
-    break;
-  }
-  await new Promise((r) => setTimeout(r, 200));
+  registered = ((await answer.json()) as { aliveworkers?: number }).aliveworkers ?? 0;
+  if (registered < workers) await new Promise((r) => setTimeout(r, 200));
 }
-console.log(
-  `sparkplane ready: UI ${cp.url}/ · REST ${cp.url}/v1/submissions (spark://${values.host}:${values.port}) · ` +
-    `/json ${cp.url}/json · ${workers} worker(s), logs in ${join(base, 'logs')} · ` +
-    `Spark ${sparkEnv.SPARK_HOME}` +
-    (token ? ` · token ${token}` : ''),
-);
+if (registered < workers) {
+  console.error(
+    `not ready: only ${registered} of ${workers} workers registered; see ${join(base, 'logs')}`,
+  );
+} else {
+  console.log(
+    `sparkplane ready: UI ${cp.url}/ · REST ${cp.url}/v1/submissions (spark://${values.host}:${values.port}) · ` +
+      `/json ${cp.url}/json · ${workers} worker(s), logs in ${join(base, 'logs')} · ` +
+      `Spark ${sparkEnv.SPARK_HOME}` +
+      (token ? ` · token ${token}` : ''),
+  );
+}
 
 let stopping = false;
 async function stop(): Promise<void> {

@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerInstance, WorkerLauncher } from '../cloud/worker-pool.js';
+import { sharingFate } from '../worker/fate.js';
 import { LOCAL_AWS } from './emulators.js';
 
 export interface LocalWorkerOptions {
@@ -51,32 +52,31 @@ export class LocalLauncher implements WorkerLauncher {
     const n = ++this.started;
     const instanceId = `local-${randomUUID()}`;
     const workDir = join(this.o.workDirs, `worker-${n}`);
-    const child = spawn(
+    // An agent dies with the stack that started it, and its drivers and executors with it.
+    const [command, ...args] = sharingFate([
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        workerMain,
-        ...['--master', this.o.masterUrl, '--host', '127.0.0.1'],
-        ...['--port', String(this.o.firstPort + n - 1)],
-        ...['--cores', String(this.o.cores), '--memory', this.o.memory, '--work-dir', workDir],
-      ],
-      {
-        env: {
-          ...(this.o.env ?? process.env),
-          AWS_ENDPOINT_URL_SQS: this.o.sqsEndpoint,
-          AWS_REGION: LOCAL_AWS.region,
-          AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          SPARKPLANE_INSTANCE_ID: instanceId,
-          SPARKPLANE_LAUNCH_TOKEN: token,
-          ...(this.o.sparkWorkerOpts ? { SPARK_WORKER_OPTS: this.o.sparkWorkerOpts } : {}),
-          ...(this.o.workerKey ? { SPARKPLANE_WORKER_KEY: this.o.workerKey } : {}),
-        },
-        stdio: ['ignore', this.o.logDir ? 'pipe' : 'inherit', this.o.logDir ? 'pipe' : 'inherit'],
+      '--import',
+      'tsx',
+      workerMain,
+      ...['--master', this.o.masterUrl, '--host', '127.0.0.1'],
+      ...['--port', String(this.o.firstPort + n - 1)],
+      ...['--cores', String(this.o.cores), '--memory', this.o.memory, '--work-dir', workDir],
+    ]);
+    const child = spawn(command as string, args, {
+      env: {
+        ...(this.o.env ?? process.env),
+        AWS_ENDPOINT_URL_SQS: this.o.sqsEndpoint,
+        AWS_REGION: LOCAL_AWS.region,
+        AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        SPARKPLANE_INSTANCE_ID: instanceId,
+        SPARKPLANE_LAUNCH_TOKEN: token,
+        ...(this.o.sparkWorkerOpts ? { SPARK_WORKER_OPTS: this.o.sparkWorkerOpts } : {}),
+        ...(this.o.workerKey ? { SPARKPLANE_WORKER_KEY: this.o.workerKey } : {}),
       },
-    );
+      stdio: ['ignore', this.o.logDir ? 'pipe' : 'inherit', this.o.logDir ? 'pipe' : 'inherit'],
+    });
     if (this.o.logDir) {
       const log = createWriteStream(join(this.o.logDir, `worker-${n}.log`), { flags: 'a' });
       child.stdout?.pipe(log);

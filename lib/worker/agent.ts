@@ -6,18 +6,10 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import {
-  accessSync,
-  closeSync,
-  constants as fsConstants,
-  mkdirSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   DeleteMessageBatchCommand,
@@ -34,6 +26,7 @@ import type {
   LaunchExecutor,
   WorkerCommand,
 } from '../protocol/commands.js';
+import { findExecutable, sharingFate } from './fate.js';
 import {
   driverArgv,
   driverEnd,
@@ -92,16 +85,7 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function onPath(name: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, name), fsConstants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+const onPath = (name: string): boolean => findExecutable(name) !== undefined;
 
 /** The agent keeps secrets of its own out of what it starts. */
 const PRIVATE_ENV = ['SPARKPLANE_WORKER_KEY', 'SPARKPLANE_WORKER_TOKEN'];
@@ -342,7 +326,8 @@ export class WorkerAgent {
         argv.push('--resourcesFile', file);
       }
       const { out, err } = this.logFiles(run.dir, `Spark Executor Command: "${argv.join('" "')}"`);
-      const child = spawn(argv[0] as string, argv.slice(1), {
+      const [command, ...args] = sharingFate(argv);
+      const child = spawn(command as string, args, {
         cwd: run.dir,
         env: childEnv({
           ...launch.env,
@@ -450,7 +435,8 @@ export class WorkerAgent {
       const started = Date.now();
       let child: ChildProcess;
       try {
-        child = spawn(resolved.argv[0] as string, resolved.argv.slice(1), {
+        const [command, ...args] = sharingFate(resolved.argv);
+        child = spawn(command as string, args, {
           cwd: run.dir,
           env: childEnv(env),
           stdio: ['ignore', out, err],

@@ -17,6 +17,10 @@ export interface SparkStandalone {
   readonly uiUrl: string;
   /** The workers, in start order. */
   readonly workers: readonly SparkWorker[];
+  /** SIGKILL the master, as when its machine is lost; workers and applications go on. */
+  loseMaster(): void;
+  /** Start the master again on the same ports and properties (its recovery mode's state). */
+  restartMaster(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,24 +90,30 @@ export async function startSparkStandalone(o: SparkStandaloneOptions): Promise<S
   };
   const uiUrl = `http://127.0.0.1:${uiPort}`;
   const startMaster = async () => {
-    start(
+    const p = start(
       'org.apache.spark.deploy.master.Master',
       ['--host', '127.0.0.1', '--port', String(port), '--webui-port', String(uiPort)],
       { SPARK_MASTER_OPTS: opts(props) },
     );
     await until('master', async () => (await fetch(`${uiUrl}/json/`)).ok);
+    return p;
   };
+  let master: ChildProcess | undefined;
   const standalone: SparkStandalone = {
     restUrl: `http://127.0.0.1:${restPort}`,
     masterUrl: `spark://127.0.0.1:${port}`,
     uiUrl,
     workers: [],
+    loseMaster: () => master && signalGroup(master, 'SIGKILL'),
+    async restartMaster() {
+      master = await startMaster();
+    },
     async stop() {
       await Promise.all(processes.map((p) => stopGroup(p)));
     },
   };
   try {
-    await startMaster();
+    master = await startMaster();
     for (const [i, w] of (o.workers ?? []).entries()) {
       const workerPort = await freePort();
       const workDir = join(base, `worker-${i + 1}`);

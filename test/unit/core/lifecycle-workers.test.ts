@@ -14,6 +14,7 @@ import {
   workerHeartbeat,
   workerLatestState,
   workerLost,
+  workerUnknown,
 } from '../../../lib/core/lifecycle.js';
 import type { Cluster, Worker } from '../../../lib/core/model.js';
 import { aDriver, anApp, anExecutor, aWorker, busyCluster, clusterOf, ctx } from './fixtures.js';
@@ -97,6 +98,15 @@ describe('§d.1 registration', () => {
       message: 'worker lost: Worker replaced by a new worker with same address',
     });
     expect(t.cluster.workers[registration.id]?.state).toBe('ALIVE');
+  });
+
+  it('a restart on the same state makes a live worker UNKNOWN (§g), and only a live one', () => {
+    const cluster = clusterOf({
+      workers: [aWorker({ id: 'w1' }), aWorker({ id: 'w2', state: 'DECOMMISSIONED' })],
+    });
+    expect(workerUnknown(cluster, 'w1').cluster.workers.w1?.state).toBe('UNKNOWN');
+    expect(workerUnknown(cluster, 'w2').cluster.workers.w2?.state).toBe('DECOMMISSIONED');
+    expect(workerUnknown(cluster, 'nobody').cluster).toEqual(cluster);
   });
 });
 

@@ -1,0 +1,137 @@
+// `npm start` killed as a machine dies, then started again on its --data-dir: nothing of
+// the first run survives it (emulators, agents, drivers share its fate), and the second run
+// takes over its state as Spark's master recovering does (the old workers UNKNOWN, replaced
+// by the new agents at their addresses; a supervised driver relaunched under a new id).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../harness/spark-standalone.js';
+import { createRequest, fixture, until } from './cluster.js';
+
+const main = fileURLToPath(new URL('../../lib/local/main.ts', import.meta.url));
+const stacks: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const s of stacks.splice(0)) {
+    if (s.exitCode !== null || s.signalCode !== null) continue;
+    s.kill('SIGTERM');
+    await once(s, 'exit');
+  }
+});
+
+/** `npm start` in its own process group, ready once it says so. */
+async function start(dataDir: string, port: number) {
+  const stack = spawn(
+    process.execPath,
+    [
+      ...['--import', 'tsx', main, '--workers', '2', '--cores', '2', '--memory', '1g'],
+      ...['--port', String(port), '--data-dir', dataDir],
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  stacks.push(stack);
+  let out = '';
+  stack.stdout?.on('data', (d) => {
+    out += d;
+  });
+  stack.stderr?.on('data', (d) => {
+    out += d;
+  });
+  await until(
+    'the stack to say it is ready',
+    () => (out.includes('sparkplane ready') ? true : undefined),
+    120_000,
+  );
+  return stack;
+}
+
+/** Every process descended from `pid`, from /proc. */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      // pid (comm) state ppid …: comm may hold spaces, so read after its last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const found: number[] = [];
+  const visit = (p: number) => {
+    for (const [child, parent] of parents) {
+      if (parent === p) {
+        found.push(child);
+        visit(child);
+      }
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+describe.runIf(process.platform === 'linux')('npm start killed and started again', () => {
+  it('SIGKILL leaves no process; the restart takes over the workers and relaunches the supervised driver', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sparkplane-restart-'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const json = async (path: string, init?: RequestInit) =>
+      (await (await fetch(`${url}${path}`, init)).json()) as Record<string, unknown>;
+    const create = (props: Record<string, string>) =>
+      json('/v1/submissions/create', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(createRequest(fixture('sleep.mjs'), { props })),
+      });
+
+    const first = await start(dataDir, port);
+    const driver = String((await create({ 'spark.driver.supervise': 'true' })).submissionId);
+    await until('the driver to run', async () =>
+      (await json(`/v1/submissions/status/${driver}`)).driverState === 'RUNNING' ? true : undefined,
+    );
+    const before = (await json('/json')).workers as { id: string }[];
+    const processes = descendants(first.pid as number);
+    // The stack, two emulators, two agents and the driver at least.
+    expect(processes.length).toBeGreaterThanOrEqual(5);
+
+    process.kill(-(first.pid as number), 'SIGKILL');
+    await until('every process of the first run to end', () =>
+      processes.every((p) => !alive(p)) ? true : undefined,
+    );
+
+    await start(dataDir, port);
+    // Ready means the new agents registered, not that the old entries are still there.
+    const after = (await json('/json')) as {
+      aliveworkers: number;
+      workers: { id: string; state: string }[];
+      activedrivers: { id: string; state: string }[];
+    };
+    expect(after.aliveworkers).toBe(2);
+    expect(
+      after.workers.filter((w) => before.some((b) => b.id === w.id)).map((w) => w.state),
+    ).toEqual(['DEAD', 'DEAD']);
+    expect((await json(`/v1/submissions/status/${driver}`)).driverState).toBe('RELAUNCHING');
+    const relaunched = await until('the relaunched driver to run', async () => {
+      const { activedrivers } = (await json('/json')) as typeof after;
+      return activedrivers.find((d) => d.id !== driver && d.state === 'RUNNING');
+    });
+    expect(relaunched.id).not.toBe(driver);
+    const next = String((await create({})).submissionId);
+    await until('a new driver to run', async () =>
+      (await json(`/v1/submissions/status/${next}`)).driverState === 'RUNNING' ? true : undefined,
+    );
+  }, 300_000);
+});
