@@ -83,7 +83,7 @@ export function submissionsHandler(deps: ApiDeps) {
       fingerprint: createHash('sha256').update(body).digest('base64url'),
     };
     try {
-      const { driver, replayed } = await createDriver(
+      const { driverId, replayed } = await createDriver(
         deps.table,
         deps.master,
         built.description,
@@ -91,12 +91,12 @@ export function submissionsHandler(deps: ApiDeps) {
         idempotency || undefined,
       );
       // Durable first, then the scheduler is told; placing never happens in the request.
-      if (!replayed) await nudgeSafely(deps, `driver ${driver.id} submitted`);
+      if (!replayed) await nudgeSafely(deps, `driver ${driverId} submitted`);
       return reply(
         createSubmissionResponse({
-          submissionId: driver.id,
+          submissionId: driverId,
           success: true,
-          message: `Driver successfully submitted as ${driver.id}`,
+          message: `Driver successfully submitted as ${driverId}`,
           unknownFields: parsed.unknownFields,
         }),
         replayed ? { 'idempotent-replayed': 'true' } : {},

@@ -72,11 +72,16 @@ const parseLong = (v: string): number => {
   return Number(v);
 };
 
-/** A pattern is valid when Java's formatter would accept it for the id's arguments. */
+/**
+ * A pattern is valid when Java's formatter accepts it for the id's arguments and, as Spark
+ * checks it (Deploy.scala), the id it makes for Spark's sample has no whitespace.
+ */
 const idPattern =
   (...sample: (string | number)[]) =>
   (pattern: string): string => {
-    javaFormat(pattern, ...sample);
+    if (/\s/.test(javaFormat(pattern, '20231101000000', ...sample))) {
+      throw new PropertyError('Whitespace is not allowed.');
+    }
     return pattern;
   };
 
@@ -164,13 +169,8 @@ export function masterConfig(props: Properties = {}): MasterConfig {
     maxExecutorRetries: read(props, 'spark.deploy.maxExecutorRetries', 10, parseInteger),
     retainedApplications: read(props, 'spark.deploy.retainedApplications', 200, parseInteger),
     retainedDrivers: read(props, 'spark.deploy.retainedDrivers', 200, parseInteger),
-    appIdPattern: read(props, 'spark.deploy.appIdPattern', 'app-%s-%04d', idPattern('x', 0)),
-    driverIdPattern: read(
-      props,
-      'spark.deploy.driverIdPattern',
-      'driver-%s-%04d',
-      idPattern('x', 0),
-    ),
+    appIdPattern: read(props, 'spark.deploy.appIdPattern', 'app-%s-%04d', idPattern(0)),
+    driverIdPattern: read(props, 'spark.deploy.driverIdPattern', 'driver-%s-%04d', idPattern(0)),
     ...(appNumberModulo === undefined ? {} : { appNumberModulo }),
     workerTimeoutSec: check(
       'spark.worker.timeout',
@@ -199,6 +199,6 @@ export function workerConfig(props: Properties = {}): WorkerConfig {
     driverTerminateTimeoutMs: read(props, 'spark.worker.driverTerminateTimeout', 10_000, (v) =>
       timeStringAs(v, 'ms'),
     ),
-    idPattern: read(props, 'spark.worker.idPattern', 'worker-%s-%s-%d', idPattern('x', 'h', 0)),
+    idPattern: read(props, 'spark.worker.idPattern', 'worker-%s-%s-%d', idPattern('host', 0)),
   };
 }

@@ -13,30 +13,37 @@ export function sparkDate(epochMs: number): string {
 }
 
 /**
- * Java's String.format for `%s`, `%d` with optional `0` flag and width, and `%%`,
- * arguments taken in order. Anything else is refused, so a bad pattern fails at start-up.
+ * Java's String.format for `%s`, `%d` with optional `0` flag and width, `%%`, and explicit
+ * argument indices (`%2$05d`, which leave the ordinary order alone, as in Java). Anything
+ * else is refused, so a bad pattern fails at start-up.
  */
 export function javaFormat(pattern: string, ...args: readonly (string | number)[]): string {
   let next = 0;
-  return pattern.replace(/%(0?)(\d*)(.?)/g, (_all, zero: string, width: string, conv: string) => {
-    if (conv === '%' && zero === '' && width === '') return '%';
-    if (conv !== 's' && conv !== 'd') {
-      throw new PropertyError(`Unsupported conversion "%${zero}${width}${conv}" in "${pattern}"`);
-    }
-    if (next >= args.length) throw new PropertyError(`Missing format argument in "${pattern}"`);
-    const arg = args[next++] as string | number;
-    if (conv === 'd' && typeof arg !== 'number') {
-      throw new PropertyError(`%d needs a number in "${pattern}"`);
-    }
-    const text = String(arg);
-    const w = width === '' ? 0 : Number(width);
-    if (conv === 'd' && zero === '0') {
-      const negative = text.startsWith('-');
-      const digits = negative ? text.slice(1) : text;
-      return (negative ? '-' : '') + digits.padStart(w - (negative ? 1 : 0), '0');
-    }
-    return text.padStart(w, ' ');
-  });
+  return pattern.replace(
+    /%(?:(\d+)\$)?(0?)(\d*)(.?)/g,
+    (all, index: string | undefined, zero: string, width: string, conv: string) => {
+      if (conv === '%' && index === undefined && zero === '' && width === '') return '%';
+      if (conv !== 's' && conv !== 'd') {
+        throw new PropertyError(`Unsupported conversion "${all}" in "${pattern}"`);
+      }
+      const at = index === undefined ? next++ : Number(index) - 1;
+      if (at < 0 || at >= args.length) {
+        throw new PropertyError(`Missing format argument in "${pattern}"`);
+      }
+      const arg = args[at] as string | number;
+      if (conv === 'd' && typeof arg !== 'number') {
+        throw new PropertyError(`%d needs a number in "${pattern}"`);
+      }
+      const text = String(arg);
+      const w = width === '' ? 0 : Number(width);
+      if (conv === 'd' && zero === '0') {
+        const negative = text.startsWith('-');
+        const digits = negative ? text.slice(1) : text;
+        return (negative ? '-' : '') + digits.padStart(w - (negative ? 1 : 0), '0');
+      }
+      return text.padStart(w, ' ');
+    },
+  );
 }
 
 /**

@@ -36,11 +36,11 @@ export async function createDriver(
   description: DriverDescription,
   now: number,
   idempotency?: Idempotency,
-): Promise<{ driver: Driver; replayed: boolean }> {
+): Promise<{ driverId: string; replayed: boolean }> {
   const nowSec = Math.floor(now / 1000);
   // A retry is answered before anything is written (a refused one changes nothing).
   const earlier = idempotency && (await claimed(table, idempotency, nowSec));
-  if (earlier) return { driver: earlier, replayed: true };
+  if (earlier) return { driverId: earlier, replayed: true };
   const seq = await reserveNumbers(table, 'driver');
   const id = driverId(config.driverIdPattern, now, seq);
   const driver = submitDriver(EMPTY, { id, seq }, description, now).cluster.drivers[id] as Driver;
@@ -52,7 +52,7 @@ export async function createDriver(
   // Without a key, one conditional put: a transaction costs twice the writes.
   if (!idempotency) {
     await table.doc.send(new PutCommand(put));
-    return { driver, replayed: false };
+    return { driverId: id, replayed: false };
   }
   const claim = {
     Put: {
@@ -72,22 +72,25 @@ export async function createDriver(
   };
   try {
     await table.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, claim] }));
-    return { driver, replayed: false };
+    return { driverId: id, replayed: false };
   } catch (e) {
     if (!(e instanceof TransactionCanceledException)) throw e;
   }
   // The same key claimed by a concurrent create in between: that one's driver is the answer.
   const winner = await claimed(table, idempotency, nowSec);
   if (!winner) throw new Error('an Idempotency-Key claim vanished while it was being read');
-  return { driver: winner, replayed: true };
+  return { driverId: winner, replayed: true };
 }
 
-/** The driver a live claim of this key made; refuses the key with another request. */
+/**
+ * The driver id a live claim of this key made; refuses the key with another request. The
+ * replay answers as the first create did, even once retention or `clear` dropped the driver.
+ */
 async function claimed(
   table: Table,
   idempotency: Idempotency,
   nowSec: number,
-): Promise<Driver | undefined> {
+): Promise<string | undefined> {
   const { Item } = await table.doc.send(
     new GetCommand({
       TableName: table.name,
@@ -101,9 +104,7 @@ async function claimed(
       `Idempotency-Key ${idempotency.key} was already used for a different request`,
     );
   }
-  const driver = await readDriver(table, String(Item.driverId));
-  if (!driver) throw new Error(`driver ${Item.driverId} of an Idempotency-Key is gone`);
-  return driver;
+  return String(Item.driverId);
 }
 
 /** An active or retained completed driver; one read. */

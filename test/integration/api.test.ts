@@ -108,6 +108,19 @@ describe('submissions', () => {
     });
     expect(other.status).toBe(409);
     expect((await jsonOf(other)).action).toBe('ErrorResponse');
+    // The driver killed and cleared: the replay still answers as the first create did.
+    await post(`/v1/submissions/kill/${first.submissionId}`);
+    expect((await jsonOf(await post('/v1/submissions/clear'))).success).toBe(true);
+    expect((await jsonOf(await get(`/v1/submissions/status/${first.submissionId}`))).success).toBe(
+      false,
+    );
+    const late = await post('/v1/submissions/create', createBody(), { 'idempotency-key': key });
+    expect(late.status).toBe(200);
+    expect(await jsonOf(late)).toMatchObject({
+      success: true,
+      submissionId: first.submissionId,
+      message: `Driver successfully submitted as ${first.submissionId}`,
+    });
   });
 
   it('{{NAME}} placeholders read only allow-listed variables', async () => {

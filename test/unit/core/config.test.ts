@@ -79,8 +79,24 @@ describe('master configuration (spec Appendix A)', () => {
     ['spark.worker.timeout', '60s'],
     ['spark.deploy.appIdPattern', 'app-%s-%x'],
     ['spark.deploy.driverIdPattern', 'driver-%s-%s-%d'],
+    ['spark.deploy.appIdPattern', 'app %s-%d'],
+    ['spark.deploy.driverIdPattern', 'driver-%s-%4d'],
   ])('refuses %s=%s and names the key', (key, value) => {
     expect(() => masterConfig({ [key]: value })).toThrow(key);
+  });
+
+  it("takes MasterSuite's positional id patterns, refuses whitespace as Spark does", () => {
+    const c = masterConfig({
+      'spark.deploy.appIdPattern': 'my-app-%2$05d',
+      'spark.deploy.driverIdPattern': 'my-driver-%2$05d',
+    });
+    expect([c.appIdPattern, c.driverIdPattern]).toEqual(['my-app-%2$05d', 'my-driver-%2$05d']);
+    expect(() => masterConfig({ 'spark.deploy.appIdPattern': 'app-%s %d' })).toThrow(
+      'Whitespace is not allowed.',
+    );
+    expect(() => workerConfig({ 'spark.worker.idPattern': 'w %s-%s-%d' })).toThrow(
+      'Whitespace is not allowed.',
+    );
   });
 });
 

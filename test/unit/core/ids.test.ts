@@ -40,5 +40,9 @@ describe('ids (spec §d.1, §e, §f)', () => {
     expect(javaFormat('%s|%5d|%05d|%%|%d', 'a', 42, -42, 7)).toBe('a|   42|-0042|%|7');
     expect(() => javaFormat('%x', 1)).toThrow('Unsupported');
     expect(() => javaFormat('%s %s', 'only one')).toThrow('Missing');
+    // MasterSuite's patterns: explicit indices leave the ordinary order alone.
+    expect(javaFormat('my-app-%2$05d', '20231101000000', 7)).toBe('my-app-00007');
+    expect(javaFormat('%2$s-%s-%1$s', 'a', 'b')).toBe('b-a-a');
+    expect(() => javaFormat('%3$s', 'a', 'b')).toThrow('Missing');
   });
 });
