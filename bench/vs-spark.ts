@@ -24,15 +24,14 @@
 //
 // 100 creates, 50 in flight, against masters without workers (every driver stays
 // SUBMITTED): each create's latency (p50, p99) and the whole burst's wall time.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { examplesJar, pluginJar, sparkEnvironment } from '../lib/local/spark.js';
+import { startLocalMain } from '../test/harness/local-main.js';
 import { freePort, startSparkStandalone } from '../test/harness/spark-standalone.js';
-import { clientDriver } from '../test/harness/spark-submit.js';
+import { clientDriver, createRequest } from '../test/harness/spark-submit.js';
 import { startLocalStack } from './local-stack.js';
 import { percentile } from './stats.js';
 
@@ -260,19 +259,17 @@ async function lossFigures(env: Record<string, string>): Promise<void> {
 
 /** A DriverExit (no SparkContext) submitted until the master takes it, then RUNNING. */
 async function nextDriverRunning(restUrl: string, masterUrl: string): Promise<number> {
-  const body = JSON.stringify({
-    action: 'CreateSubmissionRequest',
-    appResource: `file:${examplesJar}`,
-    mainClass: 'sparkplane.examples.DriverExit',
-    appArgs: ['30', '0'],
-    clientSparkVersion: '4.1.1',
-    sparkProperties: {
-      'spark.master': masterUrl,
-      'spark.app.name': 'after',
-      'spark.driver.memory': '512m',
-    },
-    environmentVariables: {},
-  });
+  const body = JSON.stringify(
+    createRequest(`file:${examplesJar}`, {
+      mainClass: 'sparkplane.examples.DriverExit',
+      args: ['30', '0'],
+      props: {
+        'spark.master': masterUrl,
+        'spark.app.name': 'after',
+        'spark.driver.memory': '512m',
+      },
+    }),
+  );
   const id = await until(
     `the restarted master at ${restUrl} to take a driver`,
     async () => {
@@ -365,43 +362,27 @@ async function sparkRecoverable(env: Record<string, string>): Promise<Recoverabl
 async function sparkplaneRecoverable(env: Record<string, string>): Promise<Recoverable> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sparkplane-bench-data-'));
   const port = await freePort();
-  const main = fileURLToPath(new URL('../lib/local/main.ts', import.meta.url));
-  let stack: ChildProcess | undefined;
-  const start = async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...['--import', 'tsx', main, '--workers', '2', '--cores', '2', '--memory', '2g'],
-        ...['--port', String(port), '--data-dir', dataDir],
-      ],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
-    );
-    stack = child;
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
+  const start = () =>
+    startLocalMain({
+      dataDir,
+      port,
+      workers: 2,
+      cores: 2,
+      memory: '2g',
+      env: { ...process.env, ...env },
     });
-    await until(
-      'npm start to be ready',
-      async () => (out.includes('sparkplane ready') ? true : undefined),
-      20,
-    );
-  };
-  await start();
+  let stack = await start();
   const url = `http://127.0.0.1:${port}`;
   return {
     restUrl: url,
     masterUrl: `spark://127.0.0.1:${port}`,
     clientMaster: `sparkplane://127.0.0.1:${port}`,
     clientArgs: ['--jars', pluginJar],
-    lose: () => stack?.pid && process.kill(-stack.pid, 'SIGKILL'),
-    restart: start,
-    async stop() {
-      if (!stack || stack.exitCode !== null) return;
-      const exited = once(stack, 'exit');
-      stack.kill('SIGTERM');
-      await exited;
+    lose: () => stack.lose(),
+    restart: async () => {
+      stack = await start();
     },
+    stop: () => stack.stop(),
   };
 }
 
@@ -425,19 +406,17 @@ const IN_FLIGHT = 50;
 
 /** BURST creates, IN_FLIGHT at a time: each one's latency and the wall time. */
 async function burstOnce(t: Target, n: number): Promise<{ latencies: number[]; wallMs: number }> {
-  const body = JSON.stringify({
-    action: 'CreateSubmissionRequest',
-    appResource: `file:${examplesJar}`,
-    mainClass: 'sparkplane.examples.SparkPi',
-    appArgs: ['2'],
-    clientSparkVersion: '4.1.1',
-    sparkProperties: {
-      'spark.master': t.masterUrl,
-      'spark.app.name': 'burst',
-      'spark.driver.memory': '512m',
-    },
-    environmentVariables: {},
-  });
+  const body = JSON.stringify(
+    createRequest(`file:${examplesJar}`, {
+      mainClass: 'sparkplane.examples.SparkPi',
+      args: ['2'],
+      props: {
+        'spark.master': t.masterUrl,
+        'spark.app.name': 'burst',
+        'spark.driver.memory': '512m',
+      },
+    }),
+  );
   const latencies: number[] = [];
   let next = 0;
   const started = Date.now();
@@ -512,28 +491,26 @@ async function runSparkPi(t: Target, i: number): Promise<Run> {
     await fetch(`${t.restUrl}/v1/submissions/create`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        action: 'CreateSubmissionRequest',
-        appResource: jar,
-        mainClass: 'sparkplane.examples.SparkPi',
-        appArgs: [String(SLICES)],
-        clientSparkVersion: '4.1.1',
-        sparkProperties: {
-          'spark.master': t.masterUrl,
-          'spark.app.name': `bench SparkPi ${i}`,
-          'spark.jars': jar,
-          'spark.driver.memory': '512m',
-          'spark.executor.memory': '512m',
-          'spark.cores.max': String(EXECUTORS),
-          'spark.executor.cores': '1',
-          'spark.ui.enabled': 'false',
-          'spark.submit.deployMode': 'cluster',
-          // Tasks wait for every executor, so each run has all of them register.
-          'spark.scheduler.minRegisteredResourcesRatio': '1.0',
-          'spark.scheduler.maxRegisteredResourcesWaitingTime': '120s',
-        },
-        environmentVariables: {},
-      }),
+      body: JSON.stringify(
+        createRequest(jar, {
+          mainClass: 'sparkplane.examples.SparkPi',
+          args: [String(SLICES)],
+          props: {
+            'spark.master': t.masterUrl,
+            'spark.app.name': `bench SparkPi ${i}`,
+            'spark.jars': jar,
+            'spark.driver.memory': '512m',
+            'spark.executor.memory': '512m',
+            'spark.cores.max': String(EXECUTORS),
+            'spark.executor.cores': '1',
+            'spark.ui.enabled': 'false',
+            'spark.submit.deployMode': 'cluster',
+            // Tasks wait for every executor, so each run has all of them register.
+            'spark.scheduler.minRegisteredResourcesRatio': '1.0',
+            'spark.scheduler.maxRegisteredResourcesWaitingTime': '120s',
+          },
+        }),
+      ),
     })
   ).json()) as { submissionId?: string; success: boolean; message?: string };
   if (!answer.success || !answer.submissionId) {

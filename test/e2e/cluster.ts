@@ -147,19 +147,3 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 /** SIGKILL a worker and everything it runs, as when its machine (an ECS task) is lost. */
 export const loseWorker = (c: Cluster, index: number): void =>
   loseLocalWorker(c.workers[index], c.workDirs[index] as string);
-
-/** A Spark REST create body. */
-export function createRequest(
-  appResource: string,
-  options: { args?: string[]; props?: Record<string, string>; mainClass?: string } = {},
-) {
-  return {
-    action: 'CreateSubmissionRequest',
-    appResource,
-    mainClass: options.mainClass ?? 'sparkplane.tests.Driver',
-    appArgs: options.args ?? [],
-    clientSparkVersion: '4.1.1',
-    sparkProperties: { 'spark.app.name': 'e2e', 'spark.driver.memory': '256m', ...options.props },
-    environmentVariables: {},
-  };
-}

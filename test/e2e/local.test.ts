@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, createRequest, example, fixture, startCluster } from './cluster.js';
+import { createRequest } from '../harness/spark-submit.js';
+import { type Cluster, example, fixture, startCluster } from './cluster.js';
 
 type Json = Record<string, unknown>;
 const FINAL = ['FINISHED', 'FAILED', 'KILLED', 'ERROR'];

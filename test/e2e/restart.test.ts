@@ -2,50 +2,25 @@
 // the first run survives it (emulators, agents, drivers share its fate), and the second run
 // takes over its state as Spark's master recovering does (the old workers UNKNOWN, replaced
 // by the new agents at their addresses; a supervised driver relaunched under a new id).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type LocalMain, startLocalMain } from '../harness/local-main.js';
 import { freePort } from '../harness/spark-standalone.js';
-import { createRequest, fixture, until } from './cluster.js';
+import { createRequest } from '../harness/spark-submit.js';
+import { fixture, until } from './cluster.js';
 
-const main = fileURLToPath(new URL('../../lib/local/main.ts', import.meta.url));
-const stacks: ChildProcess[] = [];
+const stacks: LocalMain[] = [];
 
 afterEach(async () => {
-  for (const s of stacks.splice(0)) {
-    if (s.exitCode !== null || s.signalCode !== null) continue;
-    s.kill('SIGTERM');
-    await once(s, 'exit');
-  }
+  await Promise.all(stacks.splice(0).map((s) => s.stop()));
 });
 
-/** `npm start` in its own process group, ready once it says so. */
-async function start(dataDir: string, port: number) {
-  const stack = spawn(
-    process.execPath,
-    [
-      ...['--import', 'tsx', main, '--workers', '2', '--cores', '2', '--memory', '1g'],
-      ...['--port', String(port), '--data-dir', dataDir],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
+/** `npm start` with two workers of 2 cores on its --data-dir. */
+async function start(dataDir: string, port: number): Promise<LocalMain> {
+  const stack = await startLocalMain({ dataDir, port, workers: 2, cores: 2, memory: '1g' });
   stacks.push(stack);
-  let out = '';
-  stack.stdout?.on('data', (d) => {
-    out += d;
-  });
-  stack.stderr?.on('data', (d) => {
-    out += d;
-  });
-  await until(
-    'the stack to say it is ready',
-    () => (out.includes('sparkplane ready') ? true : undefined),
-    120_000,
-  );
   return stack;
 }
 
@@ -103,11 +78,11 @@ describe.runIf(process.platform === 'linux')('npm start killed and started again
       (await json(`/v1/submissions/status/${driver}`)).driverState === 'RUNNING' ? true : undefined,
     );
     const before = (await json('/json')).workers as { id: string }[];
-    const processes = descendants(first.pid as number);
+    const processes = descendants(first.process.pid as number);
     // The stack, two emulators, two agents and the driver at least.
     expect(processes.length).toBeGreaterThanOrEqual(5);
 
-    process.kill(-(first.pid as number), 'SIGKILL');
+    first.lose();
     await until('every process of the first run to end', () =>
       processes.every((p) => !alive(p)) ? true : undefined,
     );

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { examplesJar, pluginJar, sparkHome } from '../../lib/local/spark.js';
 import { type SparkStandalone, startSparkStandalone } from '../harness/spark-standalone.js';
+import { createRequest } from '../harness/spark-submit.js';
 import { type Cluster, loseWorker, until as pollUntil, startCluster } from './cluster.js';
 
 export interface WorkerShape {
@@ -163,21 +164,19 @@ export async function createDriver(
     await fetch(`${side.restUrl}/v1/submissions/create`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        action: 'CreateSubmissionRequest',
-        appResource: `file:${examplesJar}`,
-        mainClass: 'sparkplane.examples.DriverExit',
-        appArgs: args.map(String),
-        clientSparkVersion: '4.1.1',
-        sparkProperties: {
-          'spark.master': 'spark://127.0.0.1:7077',
-          'spark.app.name': 'DriverExit',
-          'spark.driver.memory': '512m',
-          'spark.driver.cores': '1',
-          ...props,
-        },
-        environmentVariables: {},
-      }),
+      body: JSON.stringify(
+        createRequest(`file:${examplesJar}`, {
+          mainClass: 'sparkplane.examples.DriverExit',
+          args: args.map(String),
+          props: {
+            'spark.master': 'spark://127.0.0.1:7077',
+            'spark.app.name': 'DriverExit',
+            'spark.driver.memory': '512m',
+            'spark.driver.cores': '1',
+            ...props,
+          },
+        }),
+      ),
     })
   ).json()) as { success: boolean; submissionId?: string; message?: string };
   if (!answer.success || !answer.submissionId) {

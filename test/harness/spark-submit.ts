@@ -1,5 +1,6 @@
 // Stock spark-submit from the pinned SPARK_HOME, as a user runs it: its output collected,
-// its exit awaited. The real-Spark tests and the differential tests share it.
+// its exit awaited; and the body of Spark's REST create. The end-to-end tests and the
+// benchmarks share them.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { sparkHome, sparkPython } from '../../lib/local/spark.js';
@@ -53,3 +54,19 @@ export const clientDriver = (
     ...confArgs({ ...SMALL_SPARK, 'spark.driver.host': '127.0.0.1', ...props }),
     ...args,
   ]);
+
+/** A Spark REST create body (CreateSubmissionRequest). */
+export function createRequest(
+  appResource: string,
+  options: { args?: string[]; props?: Record<string, string>; mainClass?: string } = {},
+) {
+  return {
+    action: 'CreateSubmissionRequest',
+    appResource,
+    mainClass: options.mainClass ?? 'sparkplane.tests.Driver',
+    appArgs: options.args ?? [],
+    clientSparkVersion: '4.1.1',
+    sparkProperties: { 'spark.app.name': 'e2e', 'spark.driver.memory': '256m', ...options.props },
+    environmentVariables: {},
+  };
+}
