@@ -2,6 +2,7 @@
 import { apiBench } from './api.js';
 import { e2eBench } from './e2e.js';
 import { idleBench } from './idle.js';
+import { launchBurstBench } from './launch-burst.js';
 import { schedulerBench } from './scheduler.js';
 import { storeBench } from './store.js';
 import { vsSparkBench } from './vs-spark.js';
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   api: apiBench,
   e2e: e2eBench,
   idle: idleBench,
+  'launch-burst': launchBurstBench,
   scheduler: schedulerBench,
   store: storeBench,
   'vs-spark': vsSparkBench,

@@ -5,9 +5,11 @@
 // fences every write with it, and nudges the scheduler when it changed something.
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
-import { clusterFromEnv, nudgerFromEnv } from '../lib/api/deps.js';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { clusterFromEnv, nudgerFromEnv, watchFromEnv } from '../lib/api/deps.js';
 import type { Nudge } from '../lib/cloud/nudge.js';
+import { isTick, nextTick, startWatch, type Tick, type Watch } from '../lib/cloud/watch.js';
 import {
   type PoolDeps,
   poolDepsFromEnv,
@@ -19,22 +21,28 @@ import { deleteWorkerQueue } from '../lib/cloud/worker-queues.js';
 import { type MasterConfig, masterConfig } from '../lib/core/config.js';
 import {
   type Effect,
+  expireApplication,
+  expiredApplications,
   forgetWorker,
   timedOutWorkers,
   trimRetention,
   workerLost,
 } from '../lib/core/lifecycle.js';
-import { isApplicationActive, isDriverWaiting } from '../lib/core/model.js';
+import { type Cluster, isApplicationActive, isDriverWaiting } from '../lib/core/model.js';
 import { applyEvent } from '../lib/store/apply.js';
-import { loadActiveCluster } from '../lib/store/cluster.js';
+import { loadActiveApplications, loadActiveCluster, loadWorkers } from '../lib/store/cluster.js';
 import { forgetCompleted } from '../lib/store/completed.js';
-import { acquireLease, releaseLease } from '../lib/store/lease.js';
+import { acquireLease, type Lease, releaseLease } from '../lib/store/lease.js';
 import { loadScope } from '../lib/store/scope.js';
 import type { Table } from '../lib/store/table.js';
 
 const logger = new Logger({ serviceName: 'sparkplane-cleanup' });
 
 export const CLEANUP_LEASE = 'cleanup';
+export const WATCH_LEASE = 'watch-checks';
+
+const isSqsEvent = (event: unknown): event is SQSEvent =>
+  Array.isArray((event as { Records?: unknown } | null)?.Records);
 
 export interface CleanupDeps {
   readonly table: Table;
@@ -45,6 +53,8 @@ export interface CleanupDeps {
   readonly now: () => number;
   /** The elastic worker pool, when there is one: reconciled, scaled in, kept at its minimum. */
   readonly pool?: PoolDeps;
+  /** The sub-minute timer of the timeout checks. */
+  readonly watch?: Watch;
 }
 
 export interface CleanupOutcome {
@@ -52,34 +62,80 @@ export interface CleanupOutcome {
   readonly ran: boolean;
   readonly lost: readonly string[];
   readonly forgotten: readonly string[];
+  /** Applications ended because their driver stopped renewing their lease. */
+  readonly expired: readonly string[];
   /** Completed applications, drivers and executors forgotten by retention. */
   readonly trimmed: number;
   readonly pool?: Omit<Reconciled, 'effects'> & { readonly started: number };
 }
 
+interface Checked {
+  readonly lost: string[];
+  readonly expired: string[];
+  readonly effects: Effect[];
+  /** Something the next tick must watch: a worker not DEAD or an active application. */
+  readonly watching: boolean;
+}
+
+/**
+ * Spark's timeout checks at `now`: workers silent past spark.worker.timeout are lost,
+ * applications whose driver stopped renewing their lease end as on a driver's disconnect.
+ * Each loss and each end is its own bounded, fenced steps, decided again on a fresh read.
+ */
+async function runTimeoutChecks(
+  deps: CleanupDeps,
+  lease: Lease,
+  now: number,
+  cluster: Pick<Cluster, 'workers' | 'applications'>,
+): Promise<Checked> {
+  const { table, config } = deps;
+  const { lost, reason } = timedOutWorkers({ ...cluster, executors: {}, drivers: {} }, config, now);
+  const effects: Effect[] = [];
+  for (const workerId of lost) {
+    const applied = await applyEvent(
+      table,
+      () => loadScope(table, { workersWithAssigned: [workerId] }),
+      // Read again: a heartbeat that arrived since the first read keeps the worker.
+      (c, budget, ctx) =>
+        timedOutWorkers(c, config, now).lost.includes(workerId)
+          ? workerLost(c, workerId, reason, ctx, budget)
+          : { cluster: c, effects: [] },
+      { now, config, lease },
+    );
+    effects.push(...applied.effects);
+  }
+  const expired = expiredApplications(
+    { ...cluster, executors: {}, drivers: {} },
+    config.appTimeoutMs,
+    now,
+  );
+  for (const appId of expired) {
+    const applied = await applyEvent(
+      table,
+      () => loadScope(table, { applications: [appId] }),
+      (c, budget) => expireApplication(c, appId, config.appTimeoutMs, now, budget),
+      { now, config, lease },
+    );
+    effects.push(...applied.effects);
+  }
+  const watching =
+    Object.values(cluster.workers).some((w) => w.state !== 'DEAD' && !lost.includes(w.id)) ||
+    Object.values(cluster.applications).some(
+      (a) => isApplicationActive(a.state) && !expired.includes(a.id),
+    );
+  return { lost, expired, effects, watching };
+}
+
 export async function runCleanup(deps: CleanupDeps, holder: string): Promise<CleanupOutcome> {
   const { table, config } = deps;
   const lease = await acquireLease(table, CLEANUP_LEASE, holder, deps.now(), deps.leaseMs);
-  if (!lease) return { ran: false, lost: [], forgotten: [], trimmed: 0 };
+  if (!lease) return { ran: false, lost: [], expired: [], forgotten: [], trimmed: 0 };
   try {
     const now = deps.now();
     const { cluster, generations } = await loadActiveCluster(table);
-    const { lost, forgotten, reason } = timedOutWorkers(cluster, config, now);
-    const effects: Effect[] = [];
-    // One worker at a time: each loss is bounded steps of its own (DESIGN: fenced).
-    for (const workerId of lost) {
-      const applied = await applyEvent(
-        table,
-        () => loadScope(table, { workersWithAssigned: [workerId] }),
-        // Read again: a heartbeat that arrived since the first read keeps the worker.
-        (c, budget, ctx) =>
-          timedOutWorkers(c, config, now).lost.includes(workerId)
-            ? workerLost(c, workerId, reason, ctx, budget)
-            : { cluster: c, effects: [] },
-        { now, config, lease },
-      );
-      effects.push(...applied.effects);
-    }
+    const { forgotten } = timedOutWorkers(cluster, config, now);
+    const checked = await runTimeoutChecks(deps, lease, now, cluster);
+    const { lost, expired, effects } = checked;
     for (const workerId of forgotten) {
       await applyEvent(
         table,
@@ -110,16 +166,113 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
     if (waiting || effects.some((e) => e.type === 'Schedule')) {
       await deps.nudge(`cleanup: ${lost.length} worker(s) lost`);
     }
-    return { ran: true, lost, forgotten, trimmed, ...(pool ? { pool } : {}) };
+    // The minute's run restarts a watch whose chain broke.
+    if (deps.watch && checked.watching) await startWatch(deps.watch, deps.now());
+    return { ran: true, lost, expired, forgotten, trimmed, ...(pool ? { pool } : {}) };
   } finally {
     await releaseLease(table, lease);
   }
+}
+
+/** One tick of the watch: the timeout checks, then the next tick while there is more. */
+export async function runTick(deps: CleanupDeps, tick: Tick, holder: string): Promise<Checked> {
+  const none: Checked = { lost: [], expired: [], effects: [], watching: false };
+  const watch = deps.watch;
+  if (!watch) return none;
+  const lease = await acquireLease(deps.table, WATCH_LEASE, holder, deps.now(), watch.periodMs);
+  let checked = none;
+  if (lease) {
+    try {
+      const now = deps.now();
+      const [workers, applications] = await Promise.all([
+        loadWorkers(deps.table),
+        loadActiveApplications(deps.table),
+      ]);
+      checked = await runTimeoutChecks(deps, lease, now, { workers, applications });
+      if (checked.effects.some((e) => e.type === 'Schedule')) {
+        await deps.nudge(`watch: ${checked.lost.length} worker(s) lost`);
+      }
+    } finally {
+      await releaseLease(deps.table, lease);
+    }
+  }
+  // Without the lease another tick or the minute's cleanup checks now: the chain goes on.
+  await nextTick(watch, tick, deps.now(), lease ? checked.watching : true);
+  return checked;
+}
+
+/**
+ * ECS's "Task State Change" to STOPPED for a worker task: its worker is lost at once, not
+ * after spark.worker.timeout (a graceful stop already disconnected it: nothing to do).
+ */
+export async function workerTaskStopped(
+  deps: CleanupDeps,
+  taskArn: string,
+  stoppedReason: string,
+): Promise<string[]> {
+  const workers = await loadWorkers(deps.table);
+  const gone = Object.values(workers).filter((w) => w.instanceId === taskArn && w.state !== 'DEAD');
+  const now = deps.now();
+  for (const w of gone) {
+    const applied = await applyEvent(
+      deps.table,
+      () => loadScope(deps.table, { workersWithAssigned: [w.id] }),
+      (c, budget, ctx) => workerLost(c, w.id, `ECS task stopped: ${stoppedReason}`, ctx, budget),
+      { now, config: deps.config },
+    );
+    if (applied.effects.some((e) => e.type === 'Schedule')) {
+      await deps.nudge(`worker ${w.id}: its task stopped`);
+    }
+  }
+  return gone.map((w) => w.id);
+}
+
+const ecsTaskStopped = z.object({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Task State Change'),
+  detail: z.object({
+    taskArn: z.string(),
+    lastStatus: z.literal('STOPPED'),
+    stoppedReason: z.string().default('unknown'),
+  }),
+});
+
+/** The watch's queue: its ticks and ECS task-state events, each failure retried alone. */
+export async function handleWatchMessages(
+  deps: CleanupDeps,
+  event: SQSEvent,
+  holder: string,
+): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    try {
+      const body: unknown = JSON.parse(record.body);
+      if (isTick(body)) {
+        await runTick(deps, body, holder);
+        continue;
+      }
+      const stopped = ecsTaskStopped.safeParse(body);
+      if (stopped.success) {
+        const { taskArn, stoppedReason } = stopped.data.detail;
+        await workerTaskStopped(deps, taskArn, stoppedReason);
+        continue;
+      }
+      logger.warn('ignored a message that is neither a tick nor a stopped task', {
+        messageId: record.messageId,
+      });
+    } catch (error) {
+      logger.error('watch message failed; SQS delivers it again', { error: error as Error });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
 }
 
 export function cleanupDepsFromEnv(env: NodeJS.ProcessEnv = process.env): CleanupDeps {
   const { table, sqs, props } = clusterFromEnv(env);
   const config = masterConfig(props);
   const pool = poolDepsFromEnv(env, table, config, logger);
+  const watch = watchFromEnv(env, table, sqs, config);
   return {
     table,
     sqs,
@@ -128,12 +281,14 @@ export function cleanupDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Cleanu
     leaseMs: Number(env.CLEANUP_LEASE_MS ?? 50_000),
     now: Date.now,
     ...(pool ? { pool } : {}),
+    ...(watch ? { watch } : {}),
   };
 }
 
 let deps: CleanupDeps | undefined;
-export const handler = async (_event: unknown, context: Pick<Context, 'awsRequestId'>) => {
+export const handler = async (event: unknown, context: Pick<Context, 'awsRequestId'>) => {
   deps ??= cleanupDepsFromEnv();
+  if (isSqsEvent(event)) return handleWatchMessages(deps, event, context.awsRequestId);
   const outcome = await runCleanup(deps, context.awsRequestId);
   logger.info('cleanup done', { ...outcome });
   return outcome;

@@ -28,7 +28,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { LambdaTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -200,6 +200,19 @@ export class SparkplaneStack extends Stack {
       visibilityTimeout: Duration.seconds(60),
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: 20 },
     });
+    // The watch: delayed ticks of the timeout checks and ECS's stopped worker tasks, for
+    // cleanup. Standard, not FIFO: a FIFO queue has no per-message delay.
+    const watchDeadLetters = new Queue(this, 'WatchDeadLetters', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    const watch = new Queue(this, 'Watch', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      visibilityTimeout: Duration.seconds(120),
+      deadLetterQueue: { queue: watchDeadLetters, maxReceiveCount: 5 },
+    });
     const workerQueuePrefix = `${this.stackName}-worker-`.toLowerCase();
     const workerQueues = `arn:${Aws.PARTITION}:sqs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${workerQueuePrefix}*`;
     const queuesWildcard = `IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${workerQueuePrefix}*]`;
@@ -358,6 +371,11 @@ export class SparkplaneStack extends Stack {
     };
     const scheduler = fn('Scheduler', 'scheduler', pool, 60);
     const cleanup = fn('Cleanup', 'cleanup', pool, 60);
+    // Registrations start the watch; cleanup runs it and starts it again when it broke.
+    for (const f of [http.workers, http.applications, cleanup]) {
+      f.addEnvironment('WATCH_QUEUE_URL', watch.queueUrl);
+      watch.grantSendMessages(f);
+    }
 
     for (const f of [...Object.values(http), scheduler, cleanup]) {
       this.table.grantReadWriteData(f);
@@ -442,6 +460,20 @@ export class SparkplaneStack extends Stack {
       description: 'sparkplane cleanup: worker timeouts, retention, the worker pool',
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(cleanup)],
+    });
+    cleanup.addEventSource(
+      new SqsEventSource(watch, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
+    );
+    // A worker task that stops without a word (killed, out of memory, its host lost) is lost
+    // at once, not after spark.worker.timeout.
+    new Rule(this, 'WorkerTaskStopped', {
+      description: 'sparkplane: a stopped worker task makes its worker lost',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [workersCluster.clusterArn], lastStatus: ['STOPPED'] },
+      },
+      targets: [new SqsQueue(watch)],
     });
 
     // ---- the HTTP API ----

@@ -370,12 +370,12 @@ async function main() {
   if (config.failExecutors) log('sparkplane.example.failExecutors=true: executors cannot start');
 
   // Watch it: the master ends it (FAILED after too many executor failures, KILLED from
-  // the UI) without telling the driver otherwise.
+  // the UI) without telling the driver otherwise. The poll is the application's heartbeat.
   const seenExecutors = new Map();
   let watchTimer;
   const watch = async () => {
     try {
-      const r = await call('GET', `/v1/applications/${appId}`, undefined, 5_000);
+      const r = await call('POST', `/v1/applications/${appId}/heartbeat`, {}, 5_000);
       if (ending) return;
       if (r.status === 404) {
         warn(`Application ${appId} ended: the master no longer knows it`);

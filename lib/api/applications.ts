@@ -16,14 +16,15 @@ import {
   DEFAULT_RESOURCE_PROFILE_ID,
   type Executor,
   INT_MAX,
+  isApplicationActive,
   requestedCores,
 } from '../core/model.js';
-import { readApplication } from '../store/applications.js';
+import { readApplication, renewApplicationLease } from '../store/applications.js';
 import { applyEvent } from '../store/apply.js';
 import { loadActiveCluster } from '../store/cluster.js';
 import { reserveNumbers } from '../store/counters.js';
 import { loadScope } from '../store/scope.js';
-import { type ApiDeps, performEffects } from './deps.js';
+import { type ApiDeps, performEffects, watchSafely } from './deps.js';
 import { requireCredential } from './guards.js';
 import {
   ApiError,
@@ -183,6 +184,7 @@ export function applicationsHandler(deps: ApiDeps) {
       options(),
     );
     await performEffects(deps, applied.effects, `application ${appId} registered`);
+    await watchSafely(deps);
     return json(200, { appId });
   });
 
@@ -193,6 +195,23 @@ export function applicationsHandler(deps: ApiDeps) {
       throw new ApiError(404, 'unknown_application', `Application ${appId} does not exist`);
     }
     return json(200, view(found.application, found.executors, deps.master.defaultCores));
+  });
+
+  // The driver's poll: the application as GET shows it, and its liveness lease renewed. A
+  // renewal is one small write, at most every third of the timeout, not one per poll.
+  on('POST', '/v1/applications/:appId/heartbeat', async (reqCtx) => {
+    const appId = pathParam(reqCtx, 'appId', id);
+    const found = await readApplication(deps.table, appId);
+    if (!found) {
+      throw new ApiError(404, 'unknown_application', `Application ${appId} does not exist`);
+    }
+    const app = found.application;
+    const now = deps.now();
+    const renewed = app.leaseRenewedMs ?? app.submitTimeMs;
+    if (isApplicationActive(app.state) && now - renewed >= deps.master.appTimeoutMs / 3) {
+      await renewApplicationLease(deps.table, appId, now);
+    }
+    return json(200, view(app, found.executors, deps.master.defaultCores));
   });
 
   on('POST', '/v1/applications/:appId/executors', async (reqCtx) => {

@@ -5,6 +5,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type Nudge, nudger } from '../cloud/nudge.js';
+import { startWatch, type Watch, watchPeriodMs } from '../cloud/watch.js';
 import { pushCommands } from '../cloud/worker-queues.js';
 import {
   type MasterConfig,
@@ -42,6 +43,8 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** The web UI (lib/ui/page.ts), served at `/` to browsers; none: the error servlet. */
   readonly uiPage?: string;
+  /** The timeout checks' timer, started when a worker or an application registers. */
+  readonly watch?: Watch;
 }
 
 /** Driver templates from SPARKPLANE_DRIVER_TEMPLATES (a JSON array), or the defaults. */
@@ -115,22 +118,37 @@ export function nudgerFromEnv(env: NodeJS.ProcessEnv, sqs: SQSClient): Nudge {
   return nudger(sqs, env.NUDGE_QUEUE_URL);
 }
 
+/** The watch on the queue WATCH_QUEUE_URL, if the stack has one. */
+export function watchFromEnv(
+  env: NodeJS.ProcessEnv,
+  table: Table,
+  sqs: SQSClient,
+  config: MasterConfig,
+): Watch | undefined {
+  if (!env.WATCH_QUEUE_URL) return undefined;
+  const periodMs = watchPeriodMs(config.workerTimeoutSec * 1000, config.appTimeoutMs);
+  return { table, sqs, queueUrl: env.WATCH_QUEUE_URL, periodMs };
+}
+
 export async function apiDepsFromEnv(
   service: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ApiDeps> {
   const { table, sqs, props } = clusterFromEnv(env);
+  const master = masterConfig(props);
+  const watch = watchFromEnv(env, table, sqs, master);
   return {
     table,
     sqs,
     nudge: nudgerFromEnv(env, sqs),
-    master: masterConfig(props),
+    master,
     worker: workerConfig(props),
     auth: await authFromEnv(env),
     placeholder: placeholdersFrom(env.SPARKPLANE_PLACEHOLDERS ?? '', env),
     driverTemplates: driverTemplatesFromEnv(env),
     now: Date.now,
     logger: new Logger({ serviceName: service }),
+    ...(watch ? { watch } : {}),
   };
 }
 
@@ -177,5 +195,15 @@ export async function nudgeSafely(deps: ApiDeps, reason: string): Promise<void> 
     await deps.nudge(reason);
   } catch (error) {
     deps.logger.error('the scheduler could not be nudged; cleanup will', { error: error as Error });
+  }
+}
+
+/** Something new to watch: the timeout checks' timer runs (the minute's cleanup retries). */
+export async function watchSafely(deps: ApiDeps): Promise<void> {
+  if (!deps.watch) return;
+  try {
+    await startWatch(deps.watch, deps.now());
+  } catch (error) {
+    deps.logger.error('the watch could not be started; cleanup will', { error: error as Error });
   }
 }

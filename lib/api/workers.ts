@@ -6,12 +6,13 @@ import { ensureWorkerQueue } from '../cloud/worker-queues.js';
 import { workerId as formatWorkerId } from '../core/ids.js';
 import {
   decommissionWorker,
-  driverStateChanged,
-  executorStateChanged,
+  type ReportOutcome,
   registerWorker,
+  type WorkerReport,
   workerLost,
+  workerReports,
 } from '../core/lifecycle.js';
-import { type Application, type Driver, executorKey, isExecutorLive } from '../core/model.js';
+import { type Application, type Driver, isExecutorLive } from '../core/model.js';
 import { PropertyError } from '../core/properties.js';
 import {
   type KillDriver,
@@ -23,12 +24,13 @@ import {
 } from '../protocol/commands.js';
 import { applyEvent } from '../store/apply.js';
 import { loadActiveCluster } from '../store/cluster.js';
+import { TransitionTooLarge } from '../store/commit-transition.js';
 import { type Assignment, assignmentKey, PK, recordFromItem } from '../store/layout.js';
 import { acknowledgeLaunch } from '../store/pool.js';
 import { getItems, loadScope } from '../store/scope.js';
 import { recordHeartbeat } from '../store/workers.js';
 import { driverToken } from './auth.js';
-import { type ApiDeps, performEffects } from './deps.js';
+import { type ApiDeps, performEffects, watchSafely } from './deps.js';
 import { requireCredential } from './guards.js';
 import {
   ApiError,
@@ -89,6 +91,24 @@ const driverReport = z.object({
   state: z.enum(['FINISHED', 'KILLED', 'FAILED', 'ERROR']),
   exception: text(64 * KiB).optional(),
 });
+
+const stateReports = z.object({
+  reports: z
+    .array(
+      z.discriminatedUnion('kind', [
+        executorReport.extend({
+          kind: z.literal('executor'),
+          appId: id,
+          executorId: count(2_147_483_647),
+        }),
+        driverReport.extend({ kind: z.literal('driver'), driverId: id }),
+      ]),
+    )
+    .max(1000),
+});
+
+/** Each report writes at most a few items; a transaction holds at most 100. */
+const REPORTS_PER_TRANSACTION = 25;
 
 const executorIdParam = z
   .string()
@@ -214,6 +234,7 @@ export function workersHandler(deps: ApiDeps) {
       await acknowledgeLaunch(deps.table, launchToken);
     const queueUrl = await ensureWorkerQueue(deps.sqs, workerId);
     await performEffects(deps, applied.effects, `worker ${workerId} registered`);
+    await watchSafely(deps);
     return json(200, {
       workerId,
       duplicate: outcome.kind === 'duplicate',
@@ -231,44 +252,65 @@ export function workersHandler(deps: ApiDeps) {
     return json(200, await desiredState(deps, stored.generation, stored.assigned, body));
   });
 
+  /**
+   * ExecutorStateChanged and DriverStateChanged, in order, a bounded number per transaction
+   * (halved while one is too large). As in Spark, a report is taken whichever worker sends
+   * it: executor and driver ids are never reused, so only the one that runs it knows it.
+   */
+  const applyReports = async (reports: readonly WorkerReport[]): Promise<ReportOutcome[]> => {
+    if (reports.length === 0) return [];
+    const scope = {
+      applications: [...new Set(reports.flatMap((r) => (r.kind === 'executor' ? [r.appId] : [])))],
+      drivers: [...new Set(reports.flatMap((r) => (r.kind === 'driver' ? [r.driverId] : [])))],
+    };
+    try {
+      const applied = await applyEvent(
+        deps.table,
+        () => loadScope(deps.table, scope),
+        (cluster, budget) => workerReports(cluster, reports, deps.master, deps.now(), budget),
+        options(),
+      );
+      await performEffects(deps, applied.effects, `${reports.length} state report(s)`);
+      return applied.decision.outcomes;
+    } catch (e) {
+      if (!(e instanceof TransitionTooLarge) || reports.length === 1) throw e;
+      const half = Math.ceil(reports.length / 2);
+      return [
+        ...(await applyReports(reports.slice(0, half))),
+        ...(await applyReports(reports.slice(half))),
+      ];
+    }
+  };
+  const inChunks = async (reports: readonly WorkerReport[]): Promise<ReportOutcome[]> => {
+    const outcomes: ReportOutcome[] = [];
+    for (let i = 0; i < reports.length; i += REPORTS_PER_TRANSACTION) {
+      outcomes.push(...(await applyReports(reports.slice(i, i + REPORTS_PER_TRANSACTION))));
+    }
+    return outcomes;
+  };
+
+  // A worker's reports, batched: every change since its last batch, once each.
+  on('POST', '/v1/workers/:workerId/states', async (reqCtx) => {
+    pathParam(reqCtx, 'workerId', id);
+    const { reports } = await jsonBody(reqCtx, stateReports, 1024 * KiB);
+    return json(200, { outcomes: await inChunks(reports) });
+  });
+
   on('POST', '/v1/workers/:workerId/executors/:appId/:executorId/state', async (reqCtx) => {
-    const workerId = pathParam(reqCtx, 'workerId', id);
+    pathParam(reqCtx, 'workerId', id);
     const appId = pathParam(reqCtx, 'appId', id);
     const executorId = pathParam(reqCtx, 'executorId', executorIdParam);
-    const report = { appId, executorId, ...(await jsonBody(reqCtx, executorReport, 64 * KiB)) };
-    const applied = await applyEvent(
-      deps.table,
-      () => loadScope(deps.table, { applications: [appId], workers: [workerId] }),
-      (cluster, budget) => {
-        // A report about an executor this worker does not run is not this worker's to make.
-        if (cluster.executors[executorKey(appId, executorId)]?.workerId !== workerId) {
-          return { cluster, effects: [], outcome: 'unknown' as const };
-        }
-        return executorStateChanged(cluster, report, deps.master, deps.now(), budget);
-      },
-      options(),
-    );
-    await performEffects(deps, applied.effects, `executor ${appId}/${executorId} ${report.state}`);
-    return json(200, { outcome: applied.decision.outcome });
+    const body = await jsonBody(reqCtx, executorReport, 64 * KiB);
+    const [outcome] = await inChunks([{ kind: 'executor', appId, executorId, ...body }]);
+    return json(200, { outcome });
   });
 
   on('POST', '/v1/workers/:workerId/drivers/:driverId/state', async (reqCtx) => {
-    const workerId = pathParam(reqCtx, 'workerId', id);
+    pathParam(reqCtx, 'workerId', id);
     const driverId = pathParam(reqCtx, 'driverId', id);
     const body = await jsonBody(reqCtx, driverReport, 128 * KiB);
-    const applied = await applyEvent(
-      deps.table,
-      () => loadScope(deps.table, { drivers: [driverId], workers: [workerId] }),
-      (cluster) => {
-        if (cluster.drivers[driverId]?.workerId !== workerId) {
-          return { cluster, effects: [], outcome: 'unknown' as const };
-        }
-        return driverStateChanged(cluster, { driverId, ...body }, deps.now());
-      },
-      options(),
-    );
-    await performEffects(deps, applied.effects, `driver ${driverId} ${body.state}`);
-    return json(200, { outcome: applied.decision.outcome });
+    const [outcome] = await inChunks([{ kind: 'driver', driverId, ...body }]);
+    return json(200, { outcome });
   });
 
   on('POST', '/v1/workers/:workerId/decommission', async (reqCtx) => {

@@ -35,6 +35,11 @@ export interface MasterConfig {
   readonly workerTimeoutSec: number;
   /** `spark.dead.worker.persistence` (P): a dead worker stays listed ~(P+1)·T. */
   readonly deadWorkerPersistence: number;
+  /**
+   * `spark.sparkplane.app.timeout`, ms: an application whose driver renewed its lease no
+   * later than this ends as Spark ends one whose driver disconnected.
+   */
+  readonly appTimeoutMs: number;
 }
 
 export interface WorkerConfig {
@@ -179,6 +184,14 @@ export function masterConfig(props: Properties = {}): MasterConfig {
       'must be positive',
     ),
     deadWorkerPersistence: read(props, 'spark.dead.worker.persistence', 15, parseInteger),
+    appTimeoutMs: check(
+      'spark.sparkplane.app.timeout',
+      read(props, 'spark.sparkplane.app.timeout', 30_000, (v) =>
+        /^[0-9]+$/.test(v) ? Number(v) * 1000 : timeStringAs(v, 'ms'),
+      ),
+      (v) => v >= 1000,
+      'must be at least 1s',
+    ),
   };
 }
 

@@ -354,6 +354,10 @@ function removeDriver(
     endTimeMs: now,
     ...(exception === undefined ? {} : { exception }),
   });
+  // Its process is gone, so is its connection: Spark's master finishes the application of
+  // a driver that disconnects.
+  const app = driver.appId === undefined ? undefined : d.application(driver.appId);
+  if (app && isApplicationActive(app.state)) removeApplication(d, app, 'FINISHED', now);
   d.emit({ type: 'Schedule' });
 }
 
@@ -412,8 +416,9 @@ export function driverStateChanged(
   cluster: Cluster,
   report: { driverId: string; state: DriverState; exception?: string },
   now: number,
+  budget?: Budget,
 ): Transition & { outcome: ReportOutcome } {
-  const d = new Draft(cluster);
+  const d = new Draft(cluster, budget);
   if (!FINAL_DRIVER_STATES.includes(report.state)) return { ...d.done(), outcome: 'rejected' };
   const driver = d.driver(report.driverId);
   if (!driver || !isDriverActive(driver.state)) return { ...d.done(), outcome: 'unknown' };
@@ -719,6 +724,8 @@ export function registerApplication(
   ) {
     return { ...d.done(), tracked: false };
   }
+  const driver = address === undefined ? undefined : d.driver(address);
+  if (driver && isDriverActive(driver.state)) d.putDriver({ ...driver, appId: identity.id });
   d.putApplication({
     id: identity.id,
     seq: identity.seq,
@@ -772,6 +779,28 @@ export function finishApplication(
   if (!app || !isApplicationActive(app.state)) return { ...d.done(), known: false };
   removeApplication(d, app, state, now);
   return { ...d.done(), known: true };
+}
+
+/** Active applications whose lease was last renewed more than `timeoutMs` before `now`. */
+export function expiredApplications(cluster: Cluster, timeoutMs: number, now: number): string[] {
+  return Object.values(cluster.applications)
+    .filter(
+      (a) => isApplicationActive(a.state) && (a.leaseRenewedMs ?? a.submitTimeMs) < now - timeoutMs,
+    )
+    .map((a) => a.id);
+}
+
+/** An application whose driver stopped renewing its lease ends as if it disconnected. */
+export function expireApplication(
+  cluster: Cluster,
+  appId: string,
+  timeoutMs: number,
+  now: number,
+  budget?: Budget,
+): Transition {
+  if (!expiredApplications(cluster, timeoutMs, now).includes(appId))
+    return { cluster, effects: [] };
+  return finishApplication(cluster, appId, 'FINISHED', now, budget);
 }
 
 export interface ExecutorReport {
@@ -830,6 +859,40 @@ export function executorStateChanged(
   }
   d.emit({ type: 'Schedule' });
   return { ...d.done(), outcome: 'applied' };
+}
+
+export type WorkerReport =
+  | ({ readonly kind: 'executor' } & ExecutorReport)
+  | {
+      readonly kind: 'driver';
+      readonly driverId: string;
+      readonly state: DriverState;
+      readonly exception?: string;
+    };
+
+/** A worker's batch of ExecutorStateChanged and DriverStateChanged, applied in order. */
+export function workerReports(
+  cluster: Cluster,
+  reports: readonly WorkerReport[],
+  config: Pick<MasterConfig, 'maxExecutorRetries'>,
+  now: number,
+  budget?: Budget,
+): Transition & { outcomes: ReportOutcome[] } {
+  let next = cluster;
+  const effects: Effect[] = [];
+  const outcomes: ReportOutcome[] = [];
+  let unsettled = false;
+  for (const r of reports) {
+    const t =
+      r.kind === 'executor'
+        ? executorStateChanged(next, r, config, now, budget)
+        : driverStateChanged(next, r, now, budget);
+    next = t.cluster;
+    effects.push(...t.effects);
+    outcomes.push(t.outcome);
+    unsettled ||= t.unsettled === true;
+  }
+  return { cluster: next, effects, outcomes, ...(unsettled ? { unsettled: true as const } : {}) };
 }
 
 /** A target for one resource profile, as the driver's RequestExecutors carries it. */

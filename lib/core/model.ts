@@ -118,6 +118,8 @@ export interface Driver {
   readonly resources: ResourceAddresses;
   readonly exception?: string;
   readonly endTimeMs?: number;
+  /** The application this driver registered last: it ends when the driver does. */
+  readonly appId?: string;
 }
 
 /** What one executor of a resource profile needs (Spark's ExecutorResourceDescription). */
@@ -161,6 +163,8 @@ export interface Application {
   readonly retryCount: number;
   readonly nextExecutorId: number;
   readonly endTimeMs?: number;
+  /** When its driver last renewed the application's liveness lease (registration counts). */
+  readonly leaseRenewedMs?: number;
 }
 
 export interface Executor {

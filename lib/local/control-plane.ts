@@ -6,18 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { runCleanup } from '../../functions/cleanup.js';
+import { handleWatchMessages, runCleanup } from '../../functions/cleanup.js';
 import { schedulerHandler } from '../../functions/scheduler.js';
 import { type AuthConfig, isLoopback } from '../api/auth.js';
 import { type ApiDeps, placeholdersFrom } from '../api/deps.js';
 import { apiRoutes } from '../api/routes.js';
 import { nudger } from '../cloud/nudge.js';
+import { type Watch, watchPeriodMs } from '../cloud/watch.js';
 import type { PoolDeps } from '../cloud/worker-pool.js';
-import { masterConfig, workerConfig } from '../core/config.js';
+import { type MasterConfig, masterConfig, workerConfig } from '../core/config.js';
 import { DEFAULT_DRIVER_TEMPLATES, type DriverTemplate } from '../core/driver-command.js';
 import { ensureTable, openTable } from '../store/table.js';
 import { type Gateway, startGateway } from './gateway.js';
-import { pollNudges } from './sqs-poller.js';
+import { pollNudges, pollQueue } from './sqs-poller.js';
 
 export interface ControlPlaneOptions {
   readonly dynamodbEndpoint: string;
@@ -57,6 +58,10 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
+/** The cleanup period: Spark's check interval, spark.worker.timeout, at most a minute. */
+const cleanupEveryMs = (options: ControlPlaneOptions, master: MasterConfig): number =>
+  options.cleanupEveryMs ?? Math.min(60, master.workerTimeoutSec) * 1000;
+
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const host = options.host ?? '127.0.0.1';
   if (options.auth.mode === 'off' && !isLoopback(host)) {
@@ -76,12 +81,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }),
   );
   if (!nudgeQueueUrl) throw new Error('the nudge queue has no URL');
+  const { QueueUrl: watchQueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${table.name}-watch` }),
+  );
+  if (!watchQueueUrl) throw new Error('the watch queue has no URL');
   const props = options.sparkProperties ?? {};
+  const master = masterConfig(props);
+  const watch: Watch = {
+    table,
+    sqs,
+    queueUrl: watchQueueUrl,
+    periodMs: watchPeriodMs(master.workerTimeoutSec * 1000, master.appTimeoutMs),
+  };
   const deps: ApiDeps = {
     table,
     sqs,
     nudge: nudger(sqs, nudgeQueueUrl),
-    master: masterConfig(props),
+    master,
     worker: workerConfig(props),
     auth: options.auth,
     placeholder: placeholdersFrom(options.placeholders ?? '', process.env),
@@ -89,6 +105,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     now: options.now ?? Date.now,
     logger: new Logger({ serviceName: 'sparkplane-local', logLevel: 'WARN' }),
     ...(options.uiPage === undefined ? {} : { uiPage: options.uiPage }),
+    ...(cleanupEveryMs(options, master) > 0 ? { watch } : {}),
   };
   const gateway: Gateway = await startGateway({
     routes: apiRoutes(deps),
@@ -121,18 +138,29 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     (error) => deps.logger.warn('nudge poll failed', { error }),
   );
 
-  const cleanupEveryMs =
-    options.cleanupEveryMs ?? Math.min(60, deps.master.workerTimeoutSec) * 1000;
+  const every = cleanupEveryMs(options, master);
+  let open = true;
   const cleanupDeps = { ...deps, config: deps.master, leaseMs: 30_000, ...(pool ? { pool } : {}) };
   let cleaning: Promise<unknown> = Promise.resolve();
   const cleanupTimer =
-    cleanupEveryMs > 0
+    every > 0
       ? setInterval(() => {
           cleaning = runCleanup(cleanupDeps, `local-${randomUUID()}`).catch((error: Error) =>
             deps.logger.warn('cleanup failed', { error }),
           );
-        }, cleanupEveryMs)
+        }, every)
       : undefined;
+  // The watch's queue, as Lambda's event source mapping feeds it to the cleanup function.
+  const watching =
+    every > 0
+      ? pollQueue(
+          sqs,
+          watchQueueUrl,
+          (event, context) => handleWatchMessages(cleanupDeps, event, context.awsRequestId),
+          () => open,
+          (error) => deps.logger.warn('watch poll failed', { error }),
+        )
+      : Promise.resolve();
 
   return {
     url: gateway.url,
@@ -140,8 +168,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     nudgeQueueUrl,
     async close() {
       running = false;
+      open = false;
       clearInterval(cleanupTimer);
-      await Promise.all([gateway.close(), loop, cleaning]);
+      await Promise.all([gateway.close(), loop, watching, cleaning]);
     },
   };
 }

@@ -112,3 +112,21 @@ export async function pollNudges(
     }
   }
 }
+
+/** Feeds a standard queue's messages to its handler until `running()` turns false. */
+export async function pollQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  handler: SqsHandler,
+  running: () => boolean,
+  onError: (error: Error) => void,
+): Promise<void> {
+  while (running()) {
+    try {
+      await pollOnce(sqs, queueUrl, handler, 1);
+    } catch (error) {
+      onError(error as Error);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

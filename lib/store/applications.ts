@@ -1,8 +1,9 @@
 // Applications as their drivers read them: the record and every executor it ever had.
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Application, Executor } from '../core/model.js';
 import { PK, recordFromItem } from './layout.js';
 import { getItems, queryPrefix } from './scope.js';
-import type { Table } from './table.js';
+import { conditional, type Table } from './table.js';
 
 export async function readApplication(
   table: Table,
@@ -22,4 +23,28 @@ export async function readApplication(
     .map((i) => recordFromItem<Executor>(i).record)
     .sort((a, b) => a.id - b.id);
   return { application: recordFromItem<Application>(item).record, executors };
+}
+
+/**
+ * Renews an active application's liveness lease. Only `leaseRenewedMs` is written and the
+ * version is kept, so a renewal never conflicts with a transition; a transition that read
+ * the record just before may write back the older time, which the next renewal corrects.
+ */
+export async function renewApplicationLease(
+  table: Table,
+  appId: string,
+  now: number,
+): Promise<void> {
+  await conditional(() =>
+    table.doc.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: { pk: PK.application, sk: appId },
+        UpdateExpression: 'SET leaseRenewedMs = :now',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(leaseRenewedMs) OR leaseRenewedMs < :now)',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+    ),
+  );
 }

@@ -152,3 +152,23 @@ export async function loadListedCluster(table: Table): Promise<Cluster> {
   }
   return { ...active.cluster, applications, drivers };
 }
+
+/** Every listed worker: what the timeout checks and the ECS task events read. */
+export async function loadWorkers(table: Table): Promise<Record<string, Worker>> {
+  const workers: Record<string, Worker> = {};
+  for (const item of await queryPartition(table, PK.worker)) {
+    const { worker } = workerFromItem(item);
+    workers[worker.id] = worker;
+  }
+  return workers;
+}
+
+/** Every active application, without its executors. */
+export async function loadActiveApplications(table: Table): Promise<Record<string, Application>> {
+  const applications: Record<string, Application> = {};
+  for (const item of await queryPartition(table, PK.application)) {
+    const { record } = recordFromItem<Application>(item);
+    applications[record.id] = record;
+  }
+  return applications;
+}

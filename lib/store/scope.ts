@@ -1,7 +1,7 @@
 // Reading the part of the cluster one event touches, instead of all of it. A scope is
 // closed under what the core's transitions and repairs look at: every executor comes with
 // its application (active or completed) and its worker, every placed driver with its
-// worker, so a repair never mistakes a record it did not read for one that is gone.
+// worker and its application, so a repair never mistakes a record it did not read for one that is gone.
 
 import { BatchGetCommand, paginateQuery, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Application, Cluster, Driver, Executor, Worker } from '../core/model.js';
@@ -158,6 +158,17 @@ export async function loadScope(table: Table, scope: Scope): Promise<LoadedClust
     }
   }
   if (assigned.length > 0) for (const item of await getItems(table, assigned)) collected.add(item);
+  // A driver's end finishes its application: the application comes with its executors.
+  const linked = Object.values(collected.drivers)
+    .map((d) => d.appId)
+    .filter((id): id is string => id !== undefined && !collected.applications[id]);
+  if (linked.length > 0) {
+    const [apps, ...pages] = await Promise.all([
+      getItems(table, linked.flatMap(applicationKeys)),
+      ...linked.map((id) => queryPrefix(table, PK.executor, `${id}/`)),
+    ]);
+    for (const item of [...apps, ...pages.flat()]) collected.add(item);
+  }
   const more = collected.missing();
   if (more.length > 0) for (const item of await getItems(table, more)) collected.add(item);
   return collected.loaded();

@@ -68,7 +68,7 @@ interface Run {
   killTimer?: NodeJS.Timeout;
   restartTimer?: NodeJS.Timeout;
   /** The report the master has not acknowledged yet (the latest state change). */
-  pending?: { path: string; body: Record<string, unknown> };
+  pending?: Report;
   final: boolean;
   appId?: string;
   executorId?: number;
@@ -97,6 +97,14 @@ function childEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
 }
 
 const TOMBSTONES = 10_000;
+const REPORTS_PER_REQUEST = 500;
+const REPORT_RETRY_MS = 1000;
+
+/** A state change as the control plane's batch route takes it. */
+type ReportedChange = { state: ExecutorState | DriverState } & Record<string, unknown>;
+type Report =
+  | ({ kind: 'executor'; appId: string; executorId: number } & ReportedChange)
+  | ({ kind: 'driver'; driverId: string } & ReportedChange);
 
 export class WorkerAgent {
   private readonly runs = new Map<string, Run>();
@@ -111,6 +119,9 @@ export class WorkerAgent {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly abort = new AbortController();
   private polling?: Promise<void>;
+  private flushing?: Promise<void>;
+  private flushAgain = false;
+  private stopped?: Promise<void>;
 
   constructor(private readonly o: AgentOptions) {}
 
@@ -225,26 +236,48 @@ export class WorkerAgent {
     await this.flushReports();
   }
 
-  private async flushReports(): Promise<void> {
-    await Promise.all(
-      [...this.runs.values()]
-        .filter((run) => run.pending)
-        .map(async (run) => {
-          const pending = run.pending;
-          if (!pending) return;
-          try {
-            const r = await this.call(pending.path, pending.body);
-            if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
-            if (run.pending === pending) run.pending = undefined;
+  /**
+   * Sends every report not yet acknowledged, in one request; reports made while it is in
+   * flight go in the next one. A report is sent again only when its request failed.
+   */
+  private flushReports(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      do {
+        this.flushAgain = false;
+        const batch = [...this.runs.values()]
+          .filter((run) => run.pending)
+          .slice(0, REPORTS_PER_REQUEST)
+          .map((run) => ({ run, report: run.pending as Report }));
+        if (batch.length === 0) return;
+        try {
+          const r = await this.call(`/v1/workers/${encodeURIComponent(this.id)}/states`, {
+            reports: batch.map((b) => b.report),
+          });
+          if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+          for (const { run, report } of batch) {
+            if (run.pending === report) run.pending = undefined;
             if (run.final && !run.pending) this.forget(run);
-          } catch (e) {
-            this.o.logger.warn('state report not delivered; retrying', {
-              run: run.key,
-              error: (e as Error).message,
-            });
           }
-        }),
-    );
+          if ([...this.runs.values()].some((run) => run.pending)) this.flushAgain = true;
+        } catch (e) {
+          this.o.logger.warn('state reports not delivered; retrying', {
+            reports: batch.length,
+            error: (e as Error).message,
+          });
+          if (!this.stopping) {
+            this.timers.push(setTimeout(() => void this.flushReports(), REPORT_RETRY_MS));
+          }
+          return;
+        }
+      } while (this.flushAgain);
+    })().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
   }
 
   private forget(run: Run): void {
@@ -261,8 +294,11 @@ export class WorkerAgent {
     }
   }
 
-  private reportLater(run: Run, path: string, body: Record<string, unknown>): void {
-    run.pending = { path, body };
+  private reportLater(run: Run, change: ReportedChange): void {
+    run.pending =
+      run.kind === 'executor'
+        ? { kind: 'executor', appId: run.appId ?? '', executorId: run.executorId ?? 0, ...change }
+        : { kind: 'driver', driverId: run.driverId ?? '', ...change };
     void this.flushReports();
   }
 
@@ -303,7 +339,6 @@ export class WorkerAgent {
       executorId: c.executorId,
     };
     this.runs.set(key, run);
-    const path = `/v1/workers/${encodeURIComponent(this.id)}/executors/${encodeURIComponent(c.appId)}/${c.executorId}/state`;
     try {
       const launch = executorLaunch(
         c.command,
@@ -343,20 +378,20 @@ export class WorkerAgent {
       child.once('spawn', () => {
         if (run.final) return;
         run.state = 'RUNNING';
-        this.reportLater(run, path, { state: 'RUNNING' });
+        this.reportLater(run, { state: 'RUNNING' });
       });
       child.once('error', (e) =>
-        this.finish(run, path, {
+        this.finish(run, {
           state: 'FAILED',
           message: `Failed to launch executor: ${e.message}`,
         }),
       );
       child.once('exit', (code, signal) => {
         const end = executorEnd({ code, signal, killed: run.killRequested }, osConstants.signals);
-        this.finish(run, path, end);
+        this.finish(run, end);
       });
     } catch (e) {
-      this.finish(run, path, {
+      this.finish(run, {
         state: 'FAILED',
         message: `Failed to launch executor: ${(e as Error).message}`,
       });
@@ -377,18 +412,17 @@ export class WorkerAgent {
     return dir;
   }
 
-  private finish(
-    run: Run,
-    path: string,
-    body: { state: ExecutorState | DriverState } & Record<string, unknown>,
-  ): void {
+  private finish(run: Run, change: ReportedChange): void {
     if (run.final) return;
     run.final = true;
-    run.state = body.state;
+    run.state = change.state;
     run.child = undefined;
     if (run.killTimer) clearTimeout(run.killTimer);
-    this.o.logger.info('ended', { run: run.key, ...body });
-    this.reportLater(run, path, body);
+    this.o.logger.info('ended', { run: run.key, ...change });
+    // A stopping worker reports nothing: its disconnect (or its silence) makes the master
+    // settle what ran here as Spark does on worker loss, relaunching supervised drivers.
+    if (this.stopping) this.forget(run);
+    else this.reportLater(run, change);
   }
 
   private launchDriver(c: LaunchDriver): void {
@@ -404,11 +438,10 @@ export class WorkerAgent {
       driverId: c.driverId,
     };
     this.runs.set(key, run);
-    const path = `/v1/workers/${encodeURIComponent(this.id)}/drivers/${encodeURIComponent(c.driverId)}/state`;
     const resolved = driverArgv(c.command.argv, this.o.place, onPath);
     if (!resolved.ok) {
       this.logFiles(run.dir, `Launch Command: (none): ${resolved.message}`);
-      this.finish(run, path, { state: 'ERROR', exception: resolved.message });
+      this.finish(run, { state: 'ERROR', exception: resolved.message });
       return;
     }
     const env: Record<string, string> = {
@@ -428,7 +461,7 @@ export class WorkerAgent {
     const start = () => {
       run.restartTimer = undefined;
       if (run.killRequested) {
-        this.finish(run, path, { state: 'KILLED' });
+        this.finish(run, { state: 'KILLED' });
         return;
       }
       const { out, err } = this.logFiles(run.dir, `Launch Command: "${resolved.argv.join('" "')}"`);
@@ -448,7 +481,7 @@ export class WorkerAgent {
       }
       run.child = child;
       child.once('error', (e) =>
-        this.finish(run, path, {
+        this.finish(run, {
           state: 'ERROR',
           exception: `Failed to launch the driver: ${e.message}`,
         }),
@@ -464,7 +497,7 @@ export class WorkerAgent {
           run.restartTimer = setTimeout(start, delay);
           return;
         }
-        this.finish(run, path, { state: driverEnd({ code, killed: run.killRequested }) });
+        this.finish(run, { state: driverEnd({ code, killed: run.killRequested }) });
       });
     };
     start();
@@ -478,8 +511,7 @@ export class WorkerAgent {
     if (run.restartTimer) {
       clearTimeout(run.restartTimer);
       run.restartTimer = undefined;
-      const path = `/v1/workers/${encodeURIComponent(this.id)}/drivers/${encodeURIComponent(run.driverId ?? '')}/state`;
-      this.finish(run, path, { state: 'KILLED' });
+      this.finish(run, { state: 'KILLED' });
       return;
     }
     const child = run.child;
@@ -582,11 +614,19 @@ export class WorkerAgent {
   }
 
   /**
-   * How ECS stops a task: decommission (the master places nothing more here), stop every
-   * process, report how they ended, and return.
+   * How ECS stops a task (scale-in, Spot, a deploy): decommission (the master places nothing
+   * more here and its drivers are told their executors go), stop every process, and say the
+   * worker is gone. The master then settles it as Spark settles a lost worker: executors
+   * LOST, supervised drivers relaunched elsewhere under new ids, the others ERROR.
    */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  stop(): Promise<void> {
+    this.stopped ??= this.shutDown();
+    return this.stopped;
+  }
+
+  private async shutDown(): Promise<void> {
+    // Reports made before this moment still go; later ends are the disconnect's to settle.
+    await this.flushReports();
     this.stopping = true;
     for (const t of this.timers) clearTimeout(t);
     this.abort.abort();
@@ -605,15 +645,6 @@ export class WorkerAgent {
     );
     for (const run of running) this.kill(run.key);
     await Promise.all(exited);
-    for (
-      let attempt = 0;
-      attempt < 5 && [...this.runs.values()].some((r) => r.pending);
-      attempt++
-    ) {
-      await this.flushReports();
-      if ([...this.runs.values()].some((r) => r.pending))
-        await new Promise((r) => setTimeout(r, 500));
-    }
     await this.polling?.catch(() => undefined);
     // Spark's master removes a worker whose connection closes; this one says it is gone, so
     // a worker started again at the same address is not refused as a duplicate.

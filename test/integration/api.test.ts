@@ -220,36 +220,53 @@ describe('workers', () => {
     });
   });
 
-  it('reports: a driver ends, an executor report from another worker is not applied', async () => {
+  it('reports: taken from any worker as Spark does, one by one or batched', async () => {
     const workerId = await register(7101, 8);
     const other = await register(7102, 8);
     const { appId } = await jsonOf(
       await post('/v1/applications', {
         name: 'reports',
-        maxCores: 1,
+        maxCores: 3,
         executor: { cores: 1, memoryMb: 256 },
         command: { argv: ['run'] },
       }),
     );
     await pass();
     const app = await jsonOf(await get(`/v1/applications/${appId}`));
-    const [executor] = app.executors as { executorId: number; workerId: string }[];
-    expect(executor).toBeDefined();
-    const stranger = executor?.workerId === workerId ? other : workerId;
-    const before = await snapshot(cp.deps.table);
-    const wrong = await post(
-      `/v1/workers/${stranger}/executors/${appId}/${executor?.executorId}/state`,
-      { state: 'FAILED', exitStatus: 1 },
+    const executors = app.executors as { executorId: number; workerId: string }[];
+    expect(executors).toHaveLength(3);
+    const [first, ...rest] = executors as [(typeof executors)[0], ...typeof executors];
+    const stranger = first.workerId === workerId ? other : workerId;
+    // Executor ids are never reused: only the worker that runs one can know of it.
+    const single = await post(
+      `/v1/workers/${stranger}/executors/${appId}/${first.executorId}/state`,
+      { state: 'RUNNING' },
     );
-    expect(await jsonOf(wrong)).toEqual({ outcome: 'unknown' });
-    expect(await snapshot(cp.deps.table)).toBe(before);
-    const right = await post(
-      `/v1/workers/${executor?.workerId}/executors/${appId}/${executor?.executorId}/state`,
-      { state: 'EXITED', exitStatus: 0 },
-    );
-    expect(await jsonOf(right)).toEqual({ outcome: 'applied' });
+    expect(await jsonOf(single)).toEqual({ outcome: 'applied' });
+    const batch = await post(`/v1/workers/${workerId}/states`, {
+      reports: [
+        ...rest.map((e) => ({
+          kind: 'executor',
+          appId,
+          executorId: e.executorId,
+          state: 'RUNNING',
+        })),
+        { kind: 'executor', appId, executorId: 99, state: 'RUNNING' },
+        { kind: 'executor', appId, executorId: first.executorId, state: 'EXITED', exitStatus: 0 },
+      ],
+    });
+    expect(await jsonOf(batch)).toEqual({
+      outcomes: ['applied', 'applied', 'unknown', 'applied'],
+    });
     const after = await jsonOf(await get(`/v1/applications/${appId}`));
-    expect(after.coresGranted).toBe(0);
+    expect(after.coresGranted).toBe(2);
+    const before = await snapshot(cp.deps.table);
+    const bad = await post(`/v1/workers/${workerId}/states`, {
+      reports: [{ kind: 'executor', appId, executorId: 1, state: 'LAUNCHING' }],
+    });
+    expect(bad.status).toBe(400);
+    expect((await jsonOf(bad)).message).toContain('reports.0.state');
+    expect(await snapshot(cp.deps.table)).toBe(before);
   });
 
   it('decommission: executors leave their application, the worker takes no more work', async () => {

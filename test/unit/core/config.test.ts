@@ -20,6 +20,7 @@ describe('master configuration (spec Appendix A)', () => {
       driverIdPattern: 'driver-%s-%04d',
       workerTimeoutSec: 60,
       deadWorkerPersistence: 15,
+      appTimeoutMs: 30_000,
     });
   });
 
@@ -41,6 +42,7 @@ describe('master configuration (spec Appendix A)', () => {
       'spark.deploy.appNumberModulo': '1000',
       'spark.worker.timeout': '30',
       'spark.dead.worker.persistence': '2',
+      'spark.sparkplane.app.timeout': '1500ms',
     });
     expect(c).toMatchObject({
       restEnabled: false,
@@ -59,7 +61,12 @@ describe('master configuration (spec Appendix A)', () => {
       appNumberModulo: 1000,
       workerTimeoutSec: 30,
       deadWorkerPersistence: 2,
+      appTimeoutMs: 1500,
     });
+    expect(masterConfig({ 'spark.sparkplane.app.timeout': '20' }).appTimeoutMs).toBe(20_000);
+    expect(() => masterConfig({ 'spark.sparkplane.app.timeout': '10ms' })).toThrow(
+      'spark.sparkplane.app.timeout must be at least 1s, but was 10',
+    );
   });
 
   it('still accepts the pre-4.0 spread-out key, the new one wins', () => {

@@ -34,7 +34,7 @@ interface Registration {
 interface FakeMaster {
   readonly url: string;
   readonly seen: Seen[];
-  /** What GET /v1/applications/<appId> answers as the application's state. */
+  /** What the application's heartbeat answers as its state. */
   state: string;
   readonly registered: Promise<Registration>;
 }
@@ -83,10 +83,10 @@ async function fakeMaster(): Promise<FakeMaster> {
         resolveRegistered(JSON.parse(body) as Registration);
         return answer(200, { appId: APP_ID });
       }
+      if (req.method === 'POST' && req.url === `/v1/applications/${APP_ID}/heartbeat`) {
+        return answer(200, { id: APP_ID, name: 'Pi', state: fake.state, executors: [] });
+      }
       if (req.url === `/v1/applications/${APP_ID}`) {
-        if (req.method === 'GET') {
-          return answer(200, { id: APP_ID, name: 'Pi', state: fake.state, executors: [] });
-        }
         if (req.method === 'DELETE') {
           fake.state = 'FINISHED';
           return answer(200, { appId: APP_ID, state: 'FINISHED' });

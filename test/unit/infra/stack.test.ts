@@ -88,14 +88,18 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('feeds the scheduler from a FIFO queue with a dead-letter queue, SSL only, partial batch failures', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 2);
+  it('feeds the scheduler from a FIFO queue and cleanup from the watch queue, with dead-letter queues, SSL only, partial batch failures', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 4);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 20 }),
     });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: Match.absent(),
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(4);
     for (const p of policies) {
       expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('aws:SecureTransport');
     }
@@ -106,10 +110,27 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('runs cleanup every minute', () => {
+  it('runs cleanup every minute, on the watch queue, and when a worker task stops', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnNamed('Cleanup')[0], 'Arn'] } })],
+    });
+    const watch = Object.entries(template.findResources('AWS::SQS::Queue')).find(
+      ([id]) => id.startsWith('Watch') && !id.startsWith('WatchDeadLetters'),
+    )?.[0];
+    expect(watch).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [watch, 'Arn'] },
+      FunctionName: { Ref: fnNamed('Cleanup')[0] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        detail: Match.objectLike({ lastStatus: ['STOPPED'] }),
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [watch, 'Arn'] } })],
     });
   });
 

@@ -57,11 +57,15 @@ private[spark] class SparkplaneApi(base: URI, token: Option[String], timeout: Du
       throw new SparkplaneApiException(200, s"Registering the application answered $json"))
   }
 
-  /** The application and its executors, or None when the control plane no longer has it. */
-  def application(appId: String): Option[ApplicationView] = call("GET", app(appId), None) match {
-    case (404, _) => None
-    case answer => Some(Messages.application(expectOk(s"Reading $appId", answer)))
-  }
+  /**
+   * The application and its executors, or None when the control plane no longer has it. The
+   * poll is the driver's heartbeat too: it renews the application's liveness lease.
+   */
+  def application(appId: String): Option[ApplicationView] =
+    call("POST", app(appId) + "/heartbeat", Some(Messages.mapper.createObjectNode())) match {
+      case (404, _) => None
+      case answer => Some(Messages.application(expectOk(s"Reading $appId", answer)))
+    }
 
   def requestExecutors(appId: String, profiles: Seq[ProfileRequest]): Unit =
     expectOk(s"Requesting executors for $appId",

@@ -78,7 +78,7 @@ class SparkplaneApiTest {
   }
 
   @Test def readsTheApplicationAndItsExecutors(): Unit = {
-    answers = Map(("GET", "/v1/applications/app-1") -> (200,
+    answers = Map(("POST", "/v1/applications/app-1/heartbeat") -> (200,
       """{"id":"app-1","state":"RUNNING","executors":[{"executorId":0,"workerId":"w1",
         |"hostPort":"10.0.0.1:7078","cores":1,"memoryMb":512,"resources":{},"state":"EXITED",
         |"exitStatus":1,"message":"Command exited with code 1"}]}""".stripMargin))
