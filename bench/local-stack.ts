@@ -43,6 +43,8 @@ export async function startLocalStack(o: {
     workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-')),
     firstPort: o.firstPort,
     env: { ...process.env, ...o.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    // As npm start and ECS's stopped-task events: an agent that dies is lost at once.
+    onExit: (instanceId, reason) => void cp.instanceStopped(instanceId, reason),
   });
   await workers.launch(count, 'bench');
   const stop = async () => {

@@ -202,13 +202,14 @@ export async function runTick(deps: CleanupDeps, tick: Tick, holder: string): Pr
 }
 
 /**
- * ECS's "Task State Change" to STOPPED for a worker task: its worker is lost at once, not
- * after spark.worker.timeout (a graceful stop already disconnected it: nothing to do).
+ * What runs a worker stopped (ECS's "Task State Change" to STOPPED, a local agent's exit):
+ * its worker is lost at once, not after spark.worker.timeout (a graceful stop already
+ * disconnected it: nothing to do).
  */
 export async function workerTaskStopped(
   deps: CleanupDeps,
   taskArn: string,
-  stoppedReason: string,
+  reason: string,
 ): Promise<string[]> {
   const workers = await loadWorkers(deps.table);
   const gone = Object.values(workers).filter((w) => w.instanceId === taskArn && w.state !== 'DEAD');
@@ -217,7 +218,7 @@ export async function workerTaskStopped(
     const applied = await applyEvent(
       deps.table,
       () => loadScope(deps.table, { workersWithAssigned: [w.id] }),
-      (c, budget, ctx) => workerLost(c, w.id, `ECS task stopped: ${stoppedReason}`, ctx, budget),
+      (c, budget, ctx) => workerLost(c, w.id, reason, ctx, budget),
       { now, config: deps.config },
     );
     if (applied.effects.some((e) => e.type === 'Schedule')) {
@@ -254,7 +255,7 @@ export async function handleWatchMessages(
       const stopped = ecsTaskStopped.safeParse(body);
       if (stopped.success) {
         const { taskArn, stoppedReason } = stopped.data.detail;
-        await workerTaskStopped(deps, taskArn, stoppedReason);
+        await workerTaskStopped(deps, taskArn, `ECS task stopped: ${stoppedReason}`);
         continue;
       }
       logger.warn('ignored a message that is neither a tick nor a stopped task', {

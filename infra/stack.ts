@@ -400,10 +400,11 @@ export class SparkplaneStack extends Stack {
           resources: [workerQueues],
         }),
       );
-    for (const f of [http.submissions, http.applications, scheduler]) queues(f, []);
+    // The cluster function tells workers the UI decommissioned them.
+    for (const f of [http.submissions, http.applications, http.cluster, scheduler]) queues(f, []);
     queues(http.workers, ['sqs:CreateQueue', 'sqs:SetQueueAttributes']);
     queues(cleanup, ['sqs:DeleteQueue']);
-    for (const f of [http.submissions, http.applications, http.workers, scheduler, cleanup]) {
+    for (const f of [...Object.values(http), scheduler, cleanup]) {
       acknowledge(f, queuesWildcard, queuesReason);
     }
     for (const f of [scheduler, cleanup]) {
@@ -462,7 +463,11 @@ export class SparkplaneStack extends Stack {
       targets: [new LambdaFunction(cleanup)],
     });
     cleanup.addEventSource(
-      new SqsEventSource(watch, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
+      new SqsEventSource(watch, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
     );
     // A worker task that stops without a word (killed, out of memory, its host lost) is lost
     // at once, not after spark.worker.timeout.

@@ -1,10 +1,15 @@
 // The master's JSON view (spec §i.1): GET /json, /json/<field>, /json/clusterutilization.
 
+import { decommissionWorkersOnHosts } from '../core/lifecycle.js';
 import { masterState, masterStateField } from '../core/master-state.js';
-import { loadListedCluster } from '../store/cluster.js';
+import { applyEvent } from '../store/apply.js';
+import { loadListedCluster, loadWorkers } from '../store/cluster.js';
+import { loadScope } from '../store/scope.js';
+import { isLoopback } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { requireCredential } from './guards.js';
-import { ApiError, json, jsonRouter, lambdaHandler } from './http.js';
+import { performEffects } from './deps.js';
+import { requireCredential, sourceIp } from './guards.js';
+import { ApiError, json, jsonRouter, KiB, lambdaHandler } from './http.js';
 
 export function clusterHandler(deps: ApiDeps) {
   const { router, on } = jsonRouter(deps.logger);
@@ -27,5 +32,51 @@ export function clusterHandler(deps: ApiDeps) {
     const options = { url: url(domain(reqCtx.event)), now: deps.now() };
     return json(200, masterStateField(cluster, options, field));
   });
+  // The UI's decommission (spec §d.4): `host` parameters in the query or a form body.
+  const decommission = async (reqCtx: Parameters<Parameters<typeof on>[2]>[0]) => {
+    const { master } = deps;
+    if (!master.decommissionEnabled) {
+      throw new ApiError(404, 'not_found', 'spark.decommission.enabled is false');
+    }
+    const local = isLoopback(sourceIp(reqCtx));
+    if (
+      master.decommissionAllowMode === 'DENY' ||
+      (master.decommissionAllowMode === 'LOCAL' && !local)
+    ) {
+      throw new ApiError(
+        405,
+        'method_not_allowed',
+        `Decommissioning is not allowed (spark.master.ui.decommission.allow.mode=${master.decommissionAllowMode})`,
+      );
+    }
+    const hosts = new URL(reqCtx.req.url).searchParams.getAll('host');
+    if (
+      (reqCtx.req.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')
+    ) {
+      const body = await reqCtx.req.text();
+      if (body.length > 64 * KiB)
+        throw new ApiError(413, 'too_large', 'The form is larger than 64 KiB');
+      hosts.push(...new URLSearchParams(body).getAll('host'));
+    }
+    if (hosts.length > 1000) throw new ApiError(400, 'invalid_body', 'host: at most 1000 hosts');
+    const applied = await applyEvent(
+      deps.table,
+      async () => {
+        const workers = await loadWorkers(deps.table);
+        const wanted = new Set(hosts.map((h) => h.toLowerCase()));
+        const ids = Object.values(workers)
+          .filter((w) => wanted.has(w.host.toLowerCase()))
+          .map((w) => w.id);
+        return loadScope(deps.table, { workersWithAssigned: ids });
+      },
+      (cluster) => decommissionWorkersOnHosts(cluster, hosts),
+      { now: deps.now(), config: master },
+    );
+    await performEffects(deps, applied.effects, 'workers decommissioned from the UI');
+    const { count } = applied.decision;
+    return json(count > 0 ? 200 : 404, { decommissioned: count });
+  };
+  on('POST', '/workers/kill', decommission);
+  on('POST', '/workers/kill/', decommission);
   return lambdaHandler(router);
 }

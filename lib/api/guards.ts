@@ -10,7 +10,7 @@ import {
 } from './auth.js';
 import { json } from './http.js';
 
-const sourceIp = (reqCtx: RequestContext): string | undefined =>
+export const sourceIp = (reqCtx: RequestContext): string | undefined =>
   (reqCtx.event as { requestContext?: { http?: { sourceIp?: string } } }).requestContext?.http
     ?.sourceIp;
 

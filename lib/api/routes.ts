@@ -24,6 +24,7 @@ export const API_ROUTES: readonly { readonly routeKey: string; readonly fn: ApiF
   { routeKey: 'ANY /v1/applications/{proxy+}', fn: 'applications' },
   { routeKey: 'ANY /json', fn: 'cluster' },
   { routeKey: 'ANY /json/{proxy+}', fn: 'cluster' },
+  { routeKey: 'ANY /workers/{proxy+}', fn: 'cluster' },
   { routeKey: '$default', fn: 'submissions' },
 ];
 

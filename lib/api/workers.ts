@@ -23,11 +23,10 @@ import {
   launchExecutor,
 } from '../protocol/commands.js';
 import { applyEvent } from '../store/apply.js';
-import { loadActiveCluster } from '../store/cluster.js';
 import { TransitionTooLarge } from '../store/commit-transition.js';
 import { type Assignment, assignmentKey, PK, recordFromItem } from '../store/layout.js';
 import { acknowledgeLaunch } from '../store/pool.js';
-import { getItems, loadScope } from '../store/scope.js';
+import { getItems, loadRegistration, loadScope } from '../store/scope.js';
 import { recordHeartbeat } from '../store/workers.js';
 import { driverToken } from './auth.js';
 import { type ApiDeps, performEffects, watchSafely } from './deps.js';
@@ -224,7 +223,7 @@ export function workersHandler(deps: ApiDeps) {
     const reg = { ...fields, id: workerId };
     const applied = await applyEvent(
       deps.table,
-      () => loadActiveCluster(deps.table),
+      () => loadRegistration(deps.table, workerId, `${body.host}:${body.port}`),
       (cluster, _budget, ctx) => registerWorker(cluster, reg, ctx),
       options(),
     );

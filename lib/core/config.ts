@@ -40,6 +40,10 @@ export interface MasterConfig {
    * later than this ends as Spark ends one whose driver disconnected.
    */
   readonly appTimeoutMs: number;
+  /** `spark.decommission.enabled`: the UI's `POST /workers/kill/` is mounted. */
+  readonly decommissionEnabled: boolean;
+  /** `spark.master.ui.decommission.allow.mode`: who may use it. */
+  readonly decommissionAllowMode: 'LOCAL' | 'ALLOW' | 'DENY';
 }
 
 export interface WorkerConfig {
@@ -192,6 +196,14 @@ export function masterConfig(props: Properties = {}): MasterConfig {
       (v) => v >= 1000,
       'must be at least 1s',
     ),
+    decommissionEnabled: read(props, 'spark.decommission.enabled', false, parseBoolean),
+    decommissionAllowMode: read(props, 'spark.master.ui.decommission.allow.mode', 'LOCAL', (v) => {
+      const mode = v.toUpperCase();
+      if (mode !== 'LOCAL' && mode !== 'ALLOW' && mode !== 'DENY') {
+        throw new PropertyError('one of LOCAL, ALLOW, DENY expected');
+      }
+      return mode;
+    }),
   };
 }
 

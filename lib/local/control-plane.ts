@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { handleWatchMessages, runCleanup } from '../../functions/cleanup.js';
+import { handleWatchMessages, runCleanup, workerTaskStopped } from '../../functions/cleanup.js';
 import { schedulerHandler } from '../../functions/scheduler.js';
 import { type AuthConfig, isLoopback } from '../api/auth.js';
 import { type ApiDeps, placeholdersFrom } from '../api/deps.js';
@@ -55,6 +55,8 @@ export interface ControlPlane {
   readonly url: string;
   readonly deps: ApiDeps;
   readonly nudgeQueueUrl: string;
+  /** What ran a worker stopped (a local agent's exit): its worker is lost at once. */
+  instanceStopped(instanceId: string, reason: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -166,6 +168,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     url: gateway.url,
     deps,
     nudgeQueueUrl,
+    async instanceStopped(instanceId, reason) {
+      if (!open) return;
+      await workerTaskStopped(cleanupDeps, instanceId, reason).catch((error: Error) =>
+        deps.logger.warn('a stopped worker could not be marked lost', { error }),
+      );
+    },
     async close() {
       running = false;
       open = false;

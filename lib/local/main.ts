@@ -82,6 +82,7 @@ const emulators = await startEmulators({
 });
 const { config: authConfig, workerKey } = await auth();
 let launcher: LocalLauncher | undefined;
+let agentExited: ((instanceId: string, reason: string) => void) | undefined;
 const connect = (url: string) =>
   (launcher = new LocalLauncher({
     masterUrl: url,
@@ -97,6 +98,8 @@ const connect = (url: string) =>
       .map(([k, v]) => `-D${k}=${v}`)
       .join(' '),
     ...(workerKey ? { workerKey } : {}),
+    // An agent that dies is lost at once, as ECS's stopped-task event makes it in AWS.
+    onExit: (instanceId, reason) => agentExited?.(instanceId, reason),
   }));
 const maxWorkers = Number(values['max-workers'] ?? workers);
 const elastic = values['max-workers'] !== undefined;
@@ -127,6 +130,8 @@ const cp = await startControlPlane({
       }
     : {}),
 });
+
+agentExited = (instanceId, reason) => void cp.instanceStopped(instanceId, reason);
 
 if (dataDir) {
   // The same data again: the workers of the last run died with it (their agents share the

@@ -25,6 +25,8 @@ export interface LocalWorkerOptions {
   readonly sparkWorkerOpts?: string;
   /** The environment the workers (and so their drivers and executors) get. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Told when an agent's process ends, as ECS tells of a stopped task. */
+  readonly onExit?: (instanceId: string, reason: string) => void;
 }
 
 const workerMain = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
@@ -85,7 +87,10 @@ export class LocalLauncher implements WorkerLauncher {
     const local = { process: child, workDir, startedAtMs: Date.now() };
     this.running.set(instanceId, local);
     this.all.push(local);
-    child.once('exit', () => this.running.delete(instanceId));
+    child.once('exit', (code, signal) => {
+      this.running.delete(instanceId);
+      this.o.onExit?.(instanceId, `worker process exited (${signal ?? `code ${code}`})`);
+    });
   }
 
   /** SIGTERM, as ECS stops a task: the worker decommissions and stops its processes. */

@@ -49,7 +49,17 @@ export interface KillDriver {
   readonly driverId: string;
 }
 
-export type WorkerCommand = LaunchExecutor | LaunchDriver | KillExecutor | KillDriver;
+/** The UI decommissioned the worker: it launches nothing more (Spark's DecommissionWorker). */
+export interface DecommissionWorker {
+  readonly type: 'DecommissionWorker';
+}
+
+export type WorkerCommand =
+  | LaunchExecutor
+  | LaunchDriver
+  | KillExecutor
+  | KillDriver
+  | DecommissionWorker;
 
 function add(map: Map<string, WorkerCommand[]>, workerId: string, command: WorkerCommand) {
   map.set(workerId, [...(map.get(workerId) ?? []), command]);
@@ -109,7 +119,7 @@ export function launchCommands(
   return byWorker;
 }
 
-/** The kill commands among a transition's effects, per worker. */
+/** The kill and decommission commands among a transition's effects, per worker. */
 export function killCommands(effects: readonly Effect[]): Map<string, WorkerCommand[]> {
   const byWorker = new Map<string, WorkerCommand[]>();
   for (const e of effects) {
@@ -117,6 +127,8 @@ export function killCommands(effects: readonly Effect[]): Map<string, WorkerComm
       add(byWorker, e.workerId, { type: 'KillExecutor', appId: e.appId, executorId: e.executorId });
     } else if (e.type === 'KillDriver') {
       add(byWorker, e.workerId, { type: 'KillDriver', driverId: e.driverId });
+    } else if (e.type === 'DecommissionWorker') {
+      add(byWorker, e.workerId, { type: 'DecommissionWorker' });
     }
   }
   return byWorker;

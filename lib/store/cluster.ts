@@ -3,8 +3,10 @@
 import { PutCommand, paginateQuery, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { assignedTo } from '../core/lifecycle.js';
 import type { Application, Cluster, Driver, Executor, Worker } from '../core/model.js';
-import { executorKey } from '../core/model.js';
+import { executorKey, hostPort } from '../core/model.js';
 import {
+  ADDRESS_WORKER_PREFIX,
+  addressKey,
   applicationKey,
   driverAssignment,
   driverKey,
@@ -117,6 +119,14 @@ export async function putRecords(
     ...(records.applications ?? []).map((a) => recordItem(applicationKey(a), a, 0)),
     ...(records.executors ?? []).map((e) => recordItem(executorItemKey(e), e, 0)),
   ];
+  const addresses = new Map<string, Record<string, unknown>>();
+  for (const w of records.workers ?? []) {
+    const key = addressKey(hostPort(w));
+    const item = addresses.get(key.sk) ?? { ...key, version: 1 };
+    item[`${ADDRESS_WORKER_PREFIX}${w.id}`] = 1;
+    addresses.set(key.sk, item);
+  }
+  items.push(...addresses.values());
   await Promise.all(
     items.map((Item) =>
       table.doc.send(

@@ -5,12 +5,14 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { assignedTo } from '../core/lifecycle.js';
-import type { Cluster, Worker } from '../core/model.js';
+import { type Cluster, hostPort, type Worker } from '../core/model.js';
 import type { LoadedCluster } from './cluster.js';
 import { versionKey } from './cluster.js';
 import { MAX_TRANSACTION_ITEMS } from './commit-plan.js';
 import {
+  ADDRESS_WORKER_PREFIX,
   type Assignment,
+  addressKey,
   applicationKey,
   assignmentKey,
   driverAssignment,
@@ -18,6 +20,7 @@ import {
   executorAssignment,
   executorItemKey,
   type Key,
+  PK,
   recordItem,
   workerItem,
   workerKey,
@@ -166,6 +169,63 @@ function recordWrites(
   ];
 }
 
+/**
+ * The address index follows the workers listed and gone. A registration read its address
+ * item: its write is conditional on the version it read, so two registrations at one
+ * address never both succeed. A removal needs no condition; it changes the version.
+ */
+function addressWrites(
+  table: Table,
+  loaded: LoadedCluster,
+  prev: Cluster,
+  next: Cluster,
+): TransactItem[] {
+  const changes = new Map<string, { added: string[]; removed: string[] }>();
+  const change = (w: Worker) => {
+    const address = hostPort(w);
+    const c = changes.get(address) ?? { added: [], removed: [] };
+    changes.set(address, c);
+    return c;
+  };
+  for (const [id, w] of Object.entries(next.workers))
+    if (!prev.workers[id]) change(w).added.push(id);
+  for (const [id, w] of Object.entries(prev.workers))
+    if (!next.workers[id]) change(w).removed.push(id);
+  return [...changes].map(([address, { added, removed }]) => {
+    const names: Record<string, string> = {};
+    const id = (workerId: string) => {
+      const k = `#w${Object.keys(names).length}`;
+      names[k] = `${ADDRESS_WORKER_PREFIX}${workerId}`;
+      return k;
+    };
+    const set = added.map((w) => `${id(w)} = :one`);
+    const remove = removed.map(id);
+    const read = loaded.versions.get(versionKey(PK.address, address));
+    const condition =
+      read === undefined
+        ? {}
+        : read === 0
+          ? { ConditionExpression: 'attribute_not_exists(version)' }
+          : { ConditionExpression: 'version = :read' };
+    return {
+      Update: {
+        TableName: table.name,
+        Key: addressKey(address),
+        UpdateExpression: [
+          `ADD version :one`,
+          set.length > 0 ? `SET ${set.join(', ')}` : '',
+          remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
+        ...condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':one': 1, ...(read ? { ':read': read } : {}) },
+      },
+    };
+  });
+}
+
 /** The writes that turn `loaded.cluster` into `next`, one transaction's worth. */
 export function transitionWrites(
   table: Table,
@@ -209,6 +269,8 @@ export function transitionWrites(
       if (update) items.push(update);
     }
   }
+
+  items.push(...addressWrites(table, loaded, prev, next));
 
   const kinds = [
     ['drivers', driverKey],

@@ -13,6 +13,9 @@
 //   LEASE           <name>                 the fenced leader lease
 //   IDEMPOTENCY     <Idempotency-Key>      the driver a keyed REST create made (TTL: expiresAt)
 //   POOL            workers                the elastic pool: launches pending, idle workers
+//   ADDRESS         <host>:<port>          the workers listed at that address (`w:<id>`
+//                                          attributes) and a version: a registration
+//                                          reads this, not every worker
 //
 // The scheduling pass reads the WORKER, DRIVER, APP and EXEC partitions with strongly
 // consistent Queries: what it reads is independent of how many completed drivers and
@@ -43,6 +46,7 @@ export const PK = {
   lease: 'LEASE',
   idempotency: 'IDEMPOTENCY',
   pool: 'POOL',
+  address: 'ADDRESS',
 } as const;
 
 /** The table's TTL attribute (epoch seconds). DynamoDB deletes late: reads check it too. */
@@ -54,6 +58,17 @@ export interface Key {
 }
 
 export const workerKey = (id: string): Key => ({ pk: PK.worker, sk: id });
+
+export const addressKey = (hostPort: string): Key => ({ pk: PK.address, sk: hostPort });
+
+/** The attribute of an address item that lists one worker. */
+export const ADDRESS_WORKER_PREFIX = 'w:';
+
+/** The worker ids an address item lists. */
+export const addressWorkers = (item: Record<string, unknown> | undefined): string[] =>
+  Object.keys(item ?? {})
+    .filter((k) => k.startsWith(ADDRESS_WORKER_PREFIX))
+    .map((k) => k.slice(ADDRESS_WORKER_PREFIX.length));
 
 export const driverKey = (d: Pick<Driver, 'id' | 'state'>): Key => ({
   pk: isDriverActive(d.state) ? PK.driver : PK.completedDriver,

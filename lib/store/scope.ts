@@ -7,7 +7,15 @@ import { BatchGetCommand, paginateQuery, type QueryCommandOutput } from '@aws-sd
 import type { Application, Cluster, Driver, Executor, Worker } from '../core/model.js';
 import { executorKey, isDriverActive, isDriverWaiting } from '../core/model.js';
 import { type LoadedCluster, versionKey } from './cluster.js';
-import { type Key, PK, recordFromItem, workerFromItem, workerKey } from './layout.js';
+import {
+  addressKey,
+  addressWorkers,
+  type Key,
+  PK,
+  recordFromItem,
+  workerFromItem,
+  workerKey,
+} from './layout.js';
 import type { Table } from './table.js';
 
 export interface Scope {
@@ -172,4 +180,22 @@ export async function loadScope(table: Table, scope: Scope): Promise<LoadedClust
   const more = collected.missing();
   if (more.length > 0) for (const item of await getItems(table, more)) collected.add(item);
   return collected.loaded();
+}
+
+/**
+ * What a registration at `address` reads: the workers listed there (and the registering
+ * id), with what runs on them, and the version of the address item that lists them.
+ */
+export async function loadRegistration(
+  table: Table,
+  workerId: string,
+  address: string,
+): Promise<LoadedCluster> {
+  const [item] = await getItems(table, [addressKey(address)]);
+  const loaded = await loadScope(table, {
+    workersWithAssigned: [...new Set([...addressWorkers(item), workerId])],
+  });
+  const versions = new Map(loaded.versions);
+  versions.set(versionKey(PK.address, address), Number(item?.version ?? 0));
+  return { ...loaded, versions };
 }

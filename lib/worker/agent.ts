@@ -115,6 +115,7 @@ export class WorkerAgent {
   private heartbeatMs = 15_000;
   private registered = false;
   private stopping = false;
+  private decommissioned = false;
   private queueUrl?: string;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly abort = new AbortController();
@@ -308,12 +309,13 @@ export class WorkerAgent {
     if (c.type === 'LaunchExecutor') this.launchExecutor(c);
     else if (c.type === 'LaunchDriver') this.launchDriver(c);
     else if (c.type === 'KillExecutor') this.kill(`executor ${c.appId}/${c.executorId}`);
-    else this.kill(`driver ${c.driverId}`);
+    else if (c.type === 'KillDriver') this.kill(`driver ${c.driverId}`);
+    else this.decommissioned = true;
   }
 
   private fresh(key: string): boolean {
     // Spec §h: a decommissioned worker launches nothing more.
-    return !this.stopping && !this.runs.has(key) && !this.ended.has(key);
+    return !this.stopping && !this.decommissioned && !this.runs.has(key) && !this.ended.has(key);
   }
 
   /** A stdout/stderr pair in `dir`, appended to as Spark does, with a header on stderr. */

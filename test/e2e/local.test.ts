@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processesUnder } from '../harness/lose-worker.js';
 import { createRequest } from '../harness/spark-submit.js';
 import { type Cluster, example, fixture, startCluster } from './cluster.js';
 
@@ -228,26 +229,76 @@ describe('worker agents that fail', () => {
     await c.post(`/v1/submissions/kill/${id}`);
     expect((await follow(c, id)).last.driverState).toBe('KILLED');
   });
+});
 
-  it('SIGTERM (how ECS stops a task): the worker decommissions, stops its driver, reports, leaves', async () => {
-    const id = await submit(c, createRequest(fixture('sleep.mjs')));
-    const placed = await c.until('the driver placed', async () => {
-      const s = await status(c, id);
-      return s.driverState === 'RUNNING' ? s : undefined;
-    });
-    const port = Number(String(placed.workerId).split('-').at(-1));
-    const workers = ((await c.get('/json')).workers as Json[]).sort(
-      (a, b) => Number(a.port) - Number(b.port),
+/** The worker process behind a worker id: ports are given in order, ids end with the port. */
+async function workerIndex(c: Cluster, workerId: string): Promise<number> {
+  const port = Number(workerId.split('-').at(-1));
+  const workers = ((await c.get('/json')).workers as Json[]).sort(
+    (a, b) => Number(a.port) - Number(b.port),
+  );
+  return workers.findIndex((w) => Number(w.port) === port);
+}
+
+const running = (c: Cluster, id: string) =>
+  c.until(`driver ${id} running`, async () => {
+    const s = await status(c, id);
+    return s.driverState === 'RUNNING' ? s : undefined;
+  });
+
+describe('a worker stopped with SIGTERM (how ECS stops a task: scale-in, Spot, a deploy)', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    c = await startCluster({ sparkProperties: { 'spark.deploy.spreadOutDrivers': 'false' } });
+  });
+  afterAll(() => c?.stop());
+
+  it('hands a supervised driver back for relaunch under a new id; the others end as on worker loss', async () => {
+    const supervised = await submit(
+      c,
+      createRequest(fixture('sleep.mjs'), { props: { 'spark.driver.supervise': 'true' } }),
     );
-    const worker = c.workers[workers.findIndex((w) => Number(w.port) === port)];
+    const plain = await submit(c, createRequest(fixture('sleep.mjs')));
+    const placed = await running(c, supervised);
+    expect((await running(c, plain)).workerId).toBe(placed.workerId);
+    const { appId } = await c.post('/v1/applications', {
+      name: 'on-both',
+      maxCores: 4,
+      executor: { cores: 1, memoryMb: 256 },
+      command: { argv: [process.execPath, fixture('sleep.mjs')], env: {} },
+    });
+    const before = await c.until('four executors running', async () => {
+      const executors = (await c.get(`/v1/applications/${appId}`)).executors as Json[];
+      return executors.length === 4 && executors.every((e) => e.state === 'RUNNING')
+        ? executors
+        : undefined;
+    });
+    const doomed = String(placed.workerId);
+    const onDoomed = before.filter((e) => e.workerId === doomed).map((e) => e.executorId);
+    expect(onDoomed.length).toBeGreaterThan(0);
+
+    const worker = c.workers[await workerIndex(c, doomed)];
     const exited = new Promise((r) => worker?.once('exit', r));
     worker?.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const { last } = await follow(c, id);
-    expect(last.driverState).toBe('KILLED');
-    const listed = ((await c.get('/json')).workers as Json[]).find((w) => w.id === placed.workerId);
+
+    // Spark's removeWorker: the supervised driver relaunched, the other one ERROR.
+    expect((await status(c, supervised)).driverState).toBe('RELAUNCHING');
+    expect((await status(c, plain)).driverState).toBe('ERROR');
+    const relaunched = await c.until('the relaunched driver running', async () => {
+      const { activedrivers } = await c.get('/json');
+      return (activedrivers as Json[]).find((d) => d.id !== supervised && d.state === 'RUNNING');
+    });
+    expect(relaunched.worker).not.toBe(doomed);
+    // Its executors are decommissioned, then lost with the worker: never the app's failure.
+    const after = (await c.get(`/v1/applications/${appId}`)).executors as Json[];
+    for (const e of after.filter((x) => onDoomed.includes(x.executorId))) {
+      expect(['DECOMMISSIONED', 'LOST']).toContain(e.state);
+    }
+    expect((await c.get(`/v1/applications/${appId}`)).retryCount).toBe(0);
+    const listed = ((await c.get('/json')).workers as Json[]).find((w) => w.id === doomed);
     expect(listed?.state).toBe('DEAD');
-    expect(listed?.coresused).toBe(0);
+    await c.post(`/v1/applications/${appId}`, undefined, 'DELETE');
   });
 });
 
@@ -281,20 +332,25 @@ describe('a worker killed with SIGKILL', () => {
         : undefined;
     });
     const doomed = String(placed.workerId);
-    // Which process is the doomed worker: ports are given in order, ids end with the port.
-    const port = Number(doomed.split('-').at(-1));
-    const workerPorts = (await c.get('/json')).workers as Json[];
-    const ordered = [...workerPorts].sort((a, b) => Number(a.port) - Number(b.port));
-    const index = ordered.findIndex((w) => Number(w.port) === port);
+    const index = await workerIndex(c, doomed);
+    const workDir = c.workDirs[index] as string;
+    expect(processesUnder(workDir).length).toBeGreaterThan(0);
+    // The agent alone: its driver and executors must not outlive it (setpriv --pdeathsig).
     c.workers[index]?.kill('SIGKILL');
+    await c.until(
+      "the agent's children to stop",
+      async () => (processesUnder(workDir).length === 0 ? true : undefined),
+      5_000,
+    );
 
+    // Found by the watch's ticks (every second here): within spark.worker.timeout + 5 s.
     await c.until(
       'the worker to be DEAD',
       async () => {
         const workers = (await c.get('/json')).workers as Json[];
         return workers.find((w) => w.id === doomed)?.state === 'DEAD' ? true : undefined;
       },
-      30_000,
+      (3 + 5) * 1000,
     );
     const after = await c.until('executors placed again', async () => {
       const d = await c.get(`/v1/applications/${appId}`);
@@ -304,6 +360,16 @@ describe('a worker killed with SIGKILL', () => {
     });
     const lost = after.filter((e) => e.state === 'LOST');
     expect(lost.length).toBe(before.filter((e) => e.workerId === doomed).length);
+    // No executor id ever has two processes: a lost one has none, a replacement one.
+    const perExecutor = new Map<string, number>();
+    for (const dir of c.workDirs) {
+      for (const { cwd } of processesUnder(join(dir, String(appId)))) {
+        const id = cwd.slice(join(dir, String(appId)).length + 1).split('/')[0] as string;
+        perExecutor.set(id, (perExecutor.get(id) ?? 0) + 1);
+      }
+    }
+    expect([...perExecutor.values()].every((n) => n === 1)).toBe(true);
+    for (const e of lost) expect(perExecutor.has(String(e.executorId))).toBe(false);
     for (const e of lost)
       expect(String(e.message)).toMatch(/^worker lost: Not receiving heartbeat/);
 

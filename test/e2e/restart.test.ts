@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalMain, startLocalMain } from '../harness/local-main.js';
+import { processesUnder } from '../harness/lose-worker.js';
 import { freePort } from '../harness/spark-standalone.js';
 import { createRequest } from '../harness/spark-submit.js';
 import { fixture, until } from './cluster.js';
@@ -108,5 +109,75 @@ describe.runIf(process.platform === 'linux')('npm start killed and started again
     await until('a new driver to run', async () =>
       (await json(`/v1/submissions/status/${next}`)).driverState === 'RUNNING' ? true : undefined,
     );
+  }, 300_000);
+
+  it('killed in the middle of a large placement: after the restart every live executor has one process, none two', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sparkplane-restart-'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const call = async (path: string, init?: RequestInit) =>
+      (await (await fetch(`${url}${path}`, init)).json()) as Record<string, unknown>;
+    const post = (path: string, body: unknown = {}) =>
+      call(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const executors = 40;
+    const stack = await startLocalMain({ dataDir, port, workers: 2, cores: 20, memory: '4g' });
+    stacks.push(stack);
+    const { appId } = await post('/v1/applications', {
+      name: 'large',
+      maxCores: executors,
+      executor: { cores: 1, memoryMb: 64 },
+      command: { argv: [process.execPath, fixture('sleep.mjs')], env: {} },
+    });
+    // The driver, outside the stack: it keeps renewing the application's lease throughout.
+    let renewing = true;
+    const renew = (async () => {
+      while (renewing) {
+        await post(`/v1/applications/${appId}/heartbeat`).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })();
+    try {
+      await until('the placement to begin', async () => {
+        const app = await call(`/v1/applications/${appId}`);
+        const list = app.executors as { state: string }[];
+        return list.length > 0 && list.some((e) => e.state !== 'RUNNING') ? true : undefined;
+      });
+      stack.lose();
+      await new Promise((r) => setTimeout(r, 500));
+      await start(dataDir, port);
+      // Bounded: the new agents' registrations and their first heartbeats.
+      await until(
+        'every live executor to run as one process',
+        async () => {
+          const app = (await call(`/v1/applications/${appId}`)) as {
+            state: string;
+            executors: { executorId: number; state: string }[];
+          };
+          expect(app.state).not.toBe('FINISHED');
+          const live = app.executors.filter(
+            (e) => e.state === 'LAUNCHING' || e.state === 'RUNNING',
+          );
+          const counts = new Map<number, number>();
+          for (const { cwd } of processesUnder(dataDir)) {
+            const m = new RegExp(`/${appId}/(\\d+)$`).exec(cwd);
+            if (m) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+          }
+          expect([...counts.values()].every((n) => n === 1)).toBe(true);
+          const settled =
+            live.length === executors &&
+            live.every((e) => e.state === 'RUNNING' && counts.get(e.executorId) === 1) &&
+            counts.size === executors;
+          return settled ? true : undefined;
+        },
+        60_000,
+      );
+    } finally {
+      renewing = false;
+      await renew;
+    }
   }, 300_000);
 });

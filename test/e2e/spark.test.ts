@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { examplesJar, pluginJar, sparkHome } from '../../lib/local/spark.js';
+import { processesUnder } from '../harness/lose-worker.js';
 import { clientDriver, SMALL_SPARK, sparkSubmit } from '../harness/spark-submit.js';
 import { type Cluster, type ClusterOptions, fixture, loseWorker, startCluster } from './cluster.js';
 
@@ -380,6 +381,71 @@ describe('faults with real Spark', () => {
       // Each launch failed; one still launching when the application ended was killed.
       expect(a.executors.filter((e) => e.state === 'FAILED').length).toBeGreaterThanOrEqual(2);
       expect(a.executors.every((e) => e.state === 'FAILED' || e.state === 'KILLED')).toBe(true);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('application liveness: nothing held by a driver that is gone', () => {
+  it(
+    "a driver SIGKILLed while its application holds executors: the application ends at once, Spark's disconnect",
+    async () => {
+      // A lease longer than the test: only the driver's end can end the application.
+      const c = await cluster({ sparkProperties: { 'spark.sparkplane.app.timeout': '10min' } });
+      const id = await submit(c, { 'spark.cores.max': '2', 'spark.executor.cores': '1' }, [
+        jobs,
+        'hold',
+        release(),
+      ]);
+      const appId = await c.until('the driver to register', async () =>
+        appIdIn(driverLog(c, id, 'stderr')),
+      );
+      await running(c, appId, 2);
+      const dirs = c.workDirs.map((d) => join(d, id));
+      const driver = dirs.flatMap(processesUnder);
+      expect(driver.length).toBeGreaterThan(0);
+      for (const { pid } of driver) process.kill(pid, 'SIGKILL');
+      expect(await ended(c, id)).toBe('FAILED');
+      const a = await c.until('the application to end', async () => {
+        const view = await app(c, appId);
+        return view.state === 'FINISHED' ? view : undefined;
+      });
+      expect(live(a)).toEqual([]);
+      await c.until('its capacity back', async () =>
+        (await c.get('/json')).coresused === 0 ? true : undefined,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a client-mode driver that stops renewing: its application ends after spark.sparkplane.app.timeout',
+    async () => {
+      const c = await cluster({ sparkProperties: { 'spark.sparkplane.app.timeout': '5s' } });
+      const run = client(c, { 'spark.cores.max': '2', 'spark.executor.cores': '1' }, [
+        jobs,
+        'hold',
+        release(),
+      ]);
+      const appId = await run.appId();
+      await running(c, appId, 2);
+      await printed(c, run, 'holding');
+      // Polling renews the lease: the application outlives its timeout while its driver lives.
+      await new Promise((r) => setTimeout(r, 7_000));
+      expect((await app(c, appId)).state).toBe('RUNNING');
+      run.child.kill('SIGKILL');
+      const a = await c.until(
+        'the application to end',
+        async () => {
+          const view = await app(c, appId);
+          return view.state === 'FINISHED' ? view : undefined;
+        },
+        30_000,
+      );
+      expect(live(a)).toEqual([]);
+      await c.until('its executors gone', async () =>
+        (await c.get('/json')).coresused === 0 ? true : undefined,
+      );
     },
     TIMEOUT,
   );

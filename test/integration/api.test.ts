@@ -186,6 +186,31 @@ describe('workers', () => {
     );
   });
 
+  it('a registration reads its address, not the cluster; two at one address: one wins', async () => {
+    const body = (port: number, workerId?: string) => ({
+      host: '10.2.0.1',
+      port,
+      cores: 2,
+      memoryMb: 2048,
+      ...(workerId ? { workerId } : {}),
+    });
+    const first = await counting(() => post('/v1/workers', body(7000)));
+    for (let port = 7001; port < 7041; port++) {
+      expect((await post('/v1/workers', body(port))).status).toBe(200);
+    }
+    const later = await counting(() => post('/v1/workers', body(7041)));
+    expect(later.result.status).toBe(200);
+    expect(total(later.dynamo)).toBe(total(first.dynamo));
+    expect(later.dynamo.get('Query') ?? 0).toBe(0);
+    // Registrations racing for one address: Spark refuses all but one.
+    const racing = await Promise.all(
+      ['worker-race-a', 'worker-race-b', 'worker-race-c'].map((id) =>
+        post('/v1/workers', body(7100, id)),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+  });
+
   it('a steady heartbeat is one DynamoDB request; a new assignment comes with its command', async () => {
     await register(7100);
     const { submissionId } = await jsonOf(await post('/v1/submissions/create', createBody()));
@@ -458,5 +483,72 @@ describe('the cluster view', () => {
     expect(await jsonOf(await get('/json/nosuchfield'))).toEqual({ nosuchfield: '' });
     const utilization = await jsonOf(await get('/json/clusterutilization'));
     expect(Object.keys(utilization)).toContain('coresutilization');
+  });
+});
+
+describe("the UI's decommission, POST /workers/kill/?host=… (spec §d.4)", () => {
+  it('is not mounted unless spark.decommission.enabled', async () => {
+    expect((await post('/workers/kill/?host=127.0.0.1')).status).toBe(404);
+  });
+
+  it('decommissions every worker on the hosts (case-insensitive): 200 if any, 404 if none', async () => {
+    const ui = await startApi({ sparkProperties: { 'spark.decommission.enabled': 'true' } });
+    const call = (path: string, body?: string) =>
+      fetch(`${ui.url}${path}`, {
+        method: 'POST',
+        ...(body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }),
+      });
+    try {
+      for (const [host, port] of [
+        ['node-a', 7078],
+        ['node-a', 7079],
+        ['node-b', 7078],
+        ['node-c', 7078],
+      ] as const) {
+        const r = await fetch(`${ui.url}/v1/workers`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ host, port, cores: 2, memoryMb: 1024 }),
+        });
+        expect(r.status).toBe(200);
+      }
+      const one = await call('/workers/kill/?host=NODE-A');
+      expect([one.status, await jsonOf(one)]).toEqual([200, { decommissioned: 2 }]);
+      const form = await call('/workers/kill/', 'host=node-b&host=nowhere');
+      expect([form.status, await jsonOf(form)]).toEqual([200, { decommissioned: 1 }]);
+      const none = await call('/workers/kill?host=nowhere');
+      expect([none.status, await jsonOf(none)]).toEqual([404, { decommissioned: 0 }]);
+      const states = Object.fromEntries(
+        ((await jsonOf(await fetch(`${ui.url}/json`))).workers as Record<string, unknown>[]).map(
+          (w) => [`${w.host}:${w.port}`, w.state],
+        ),
+      );
+      expect(states).toEqual({
+        'node-a:7078': 'DECOMMISSIONED',
+        'node-a:7079': 'DECOMMISSIONED',
+        'node-b:7078': 'DECOMMISSIONED',
+        'node-c:7078': 'ALIVE',
+      });
+    } finally {
+      await ui.close();
+    }
+  });
+
+  it('spark.master.ui.decommission.allow.mode=DENY answers 405 and changes nothing', async () => {
+    const ui = await startApi({
+      sparkProperties: {
+        'spark.decommission.enabled': 'true',
+        'spark.master.ui.decommission.allow.mode': 'deny',
+      },
+    });
+    try {
+      const before = await snapshot(ui.deps.table);
+      expect((await fetch(`${ui.url}/workers/kill/?host=x`, { method: 'POST' })).status).toBe(405);
+      expect(await snapshot(ui.deps.table)).toBe(before);
+    } finally {
+      await ui.close();
+    }
   });
 });

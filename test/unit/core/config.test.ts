@@ -21,6 +21,8 @@ describe('master configuration (spec Appendix A)', () => {
       workerTimeoutSec: 60,
       deadWorkerPersistence: 15,
       appTimeoutMs: 30_000,
+      decommissionEnabled: false,
+      decommissionAllowMode: 'LOCAL',
     });
   });
 

@@ -177,7 +177,13 @@ describe('the CDK stack', () => {
     };
     const actions = (prefix: string) =>
       statementsOf(prefix).flatMap((s: { Action: string | string[] }) => [s.Action].flat());
-    expect(actions('Cluster')).not.toContain('sqs:SendMessage');
+    // The cluster function sends only to worker queues (the UI's decommission), never nudges.
+    const clusterSends = statementsOf('Cluster').filter((s: { Action: string | string[] }) =>
+      [s.Action].flat().includes('sqs:SendMessage'),
+    );
+    expect(clusterSends).toHaveLength(1);
+    expect(JSON.stringify(clusterSends[0].Resource)).toContain('-worker-*');
+    expect(actions('Cluster')).not.toContain('sqs:CreateQueue');
     expect(actions('Workers')).toContain('sqs:CreateQueue');
     expect(actions('Submissions')).not.toContain('sqs:CreateQueue');
     expect(actions('Submissions')).not.toContain('ecs:RunTask');
