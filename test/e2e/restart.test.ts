@@ -124,7 +124,8 @@ describe.runIf(process.platform === 'linux')('npm start killed and started again
         body: JSON.stringify(body),
       });
     const executors = 40;
-    const stack = await startLocalMain({ dataDir, port, workers: 2, cores: 20, memory: '4g' });
+    const options = { dataDir, port, workers: 2, cores: 20, memory: '4g' };
+    const stack = await startLocalMain(options);
     stacks.push(stack);
     const { appId } = await post('/v1/applications', {
       name: 'large',
@@ -148,7 +149,7 @@ describe.runIf(process.platform === 'linux')('npm start killed and started again
       });
       stack.lose();
       await new Promise((r) => setTimeout(r, 500));
-      await start(dataDir, port);
+      stacks.push(await startLocalMain(options));
       // Bounded: the new agents' registrations and their first heartbeats.
       await until(
         'every live executor to run as one process',
