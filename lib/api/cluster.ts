@@ -1,6 +1,6 @@
 // The master's JSON view (spec §i.1): GET /json, /json/<field>, /json/clusterutilization.
 
-import { decommissionWorkersOnHosts } from '../core/lifecycle.js';
+import { decommissionWorkersOnHosts, trimRetention } from '../core/lifecycle.js';
 import { masterState, masterStateField } from '../core/master-state.js';
 import { applyEvent } from '../store/apply.js';
 import { loadListedCluster, loadWorkers } from '../store/cluster.js';
@@ -20,15 +20,20 @@ export function clusterHandler(deps: ApiDeps) {
   const domain = (event: unknown) =>
     (event as { requestContext: { domainName: string } }).requestContext.domainName;
 
+  // What Spark's master lists: its completed lists are trimmed the moment one is appended
+  // to, so what cleanup has not deleted yet is not listed either.
+  const listed = async () =>
+    trimRetention(await loadListedCluster(deps.table), deps.master).cluster;
+
   on('GET', '/json', async (reqCtx) => {
-    const cluster = await loadListedCluster(deps.table);
+    const cluster = await listed();
     return json(200, masterState(cluster, { url: url(domain(reqCtx.event)), now: deps.now() }));
   });
   on('GET', '/json/:field', async (reqCtx) => {
     const field = reqCtx.params.field ?? '';
     // Spark's route is `/json/<letters>`; anything else is not a field.
     if (!/^[A-Za-z]{1,64}$/.test(field)) throw new ApiError(404, 'not_found', `No field ${field}`);
-    const cluster = await loadListedCluster(deps.table);
+    const cluster = await listed();
     const options = { url: url(domain(reqCtx.event)), now: deps.now() };
     return json(200, masterStateField(cluster, options, field));
   });

@@ -156,6 +156,32 @@ describe('submissions', () => {
   });
 });
 
+describe('retention', () => {
+  it('the completed lists are trimmed as Spark trims them, at once, not at the next cleanup', async () => {
+    const ui = await startApi({ sparkProperties: { 'spark.deploy.retainedDrivers': '2' } });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const created = await fetch(`${ui.url}/v1/submissions/create`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(createBody()),
+        });
+        const id = String((await jsonOf(created)).submissionId);
+        ids.push(id);
+        await fetch(`${ui.url}/v1/submissions/kill/${id}`, { method: 'POST' });
+      }
+      const { completeddrivers } = await jsonOf(await fetch(`${ui.url}/json/completeddrivers`));
+      // Spark's list of 2 drops its oldest before each append: the newest 2 stay.
+      expect((completeddrivers as { id: string }[]).map((d) => d.id).sort()).toEqual(
+        ids.slice(2).sort(),
+      );
+    } finally {
+      await ui.close();
+    }
+  });
+});
+
 describe('workers', () => {
   it('register: a generated Spark id, a duplicate, an address in use, a command queue', async () => {
     const r = await post('/v1/workers', { host: '10.1.0.1', port: 7078, cores: 2, memoryMb: 2048 });
