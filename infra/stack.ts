@@ -91,6 +91,14 @@ export interface SparkplaneSettings {
   };
   /** Keep the state table when the stack is deleted (the default). */
   readonly retainTable: boolean;
+  /** The HTTP API's steady requests per second and burst: a flood is refused with 429. */
+  readonly apiRateLimit: number;
+  readonly apiBurstLimit: number;
+  /**
+   * Concurrency reserved for the scheduler and for cleanup each, so that a flood on the
+   * public routes cannot starve them; 0 reserves none (accounts whose limit is too low).
+   */
+  readonly reservedConcurrency: number;
 }
 
 export const DEFAULT_SETTINGS: SparkplaneSettings = {
@@ -104,6 +112,9 @@ export const DEFAULT_SETTINGS: SparkplaneSettings = {
   loadBalancer: false,
   loadBalancerAuth: 'jws',
   retainTable: true,
+  apiRateLimit: 500,
+  apiBurstLimit: 1000,
+  reservedConcurrency: 2,
 };
 
 /** Reads the settings from the context, each falling back to its default. */
@@ -133,6 +144,9 @@ export function settingsFromContext(node: Construct['node']): SparkplaneSettings
     loadBalancer: bool('loadBalancer'),
     loadBalancerAuth: get('loadBalancerAuth') === 'network' ? 'network' : 'jws',
     retainTable: bool('retainTable'),
+    apiRateLimit: num('apiRateLimit'),
+    apiBurstLimit: num('apiBurstLimit'),
+    reservedConcurrency: num('reservedConcurrency'),
     ...(vpcId
       ? {
           vpc: {
@@ -324,8 +338,15 @@ export class SparkplaneStack extends Stack {
       POOL_IDLE_TIMEOUT_SEC: String(settings.idleTimeoutSec),
     };
     const uiPage = uiPageFile();
-    const fn = (name: string, entry: string, environment: Record<string, string>, timeout = 29) =>
+    const fn = (
+      name: string,
+      entry: string,
+      environment: Record<string, string>,
+      timeout = 29,
+      reservedConcurrentExecutions?: number,
+    ) =>
       new NodejsFunction(this, name, {
+        ...(reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions }),
         entry: `${ROOT}functions/${entry}.ts`,
         handler: 'handler',
         runtime: Runtime.NODEJS_24_X,
@@ -369,8 +390,9 @@ export class SparkplaneStack extends Stack {
       applications: fn('Applications', 'applications', {}),
       cluster: fn('Cluster', 'cluster', {}),
     };
-    const scheduler = fn('Scheduler', 'scheduler', pool, 60);
-    const cleanup = fn('Cleanup', 'cleanup', pool, 60);
+    const reserved = settings.reservedConcurrency > 0 ? settings.reservedConcurrency : undefined;
+    const scheduler = fn('Scheduler', 'scheduler', pool, 60, reserved);
+    const cleanup = fn('Cleanup', 'cleanup', pool, 60, reserved);
     // Registrations start the watch; cleanup runs it and starts it again when it broke.
     for (const f of [http.workers, http.applications, cleanup]) {
       f.addEnvironment('WATCH_QUEUE_URL', watch.queueUrl);
@@ -500,6 +522,7 @@ export class SparkplaneStack extends Stack {
     this.api.addStage('Stage', {
       stageName: '$default',
       autoDeploy: true,
+      throttle: { rateLimit: settings.apiRateLimit, burstLimit: settings.apiBurstLimit },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.jsonWithStandardFields(),

@@ -1,6 +1,7 @@
 // Application routes (PROTOCOL.md §3, spec §e): a driver registers its application, reads
 // its executors, changes its executor target, kills executors, and unregisters.
 
+import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import { z } from 'zod';
 import { applicationId } from '../core/ids.js';
 import {
@@ -23,9 +24,10 @@ import { readApplication, renewApplicationLease } from '../store/applications.js
 import { applyEvent } from '../store/apply.js';
 import { loadActiveCluster } from '../store/cluster.js';
 import { reserveNumbers } from '../store/counters.js';
-import { loadScope } from '../store/scope.js';
+import { PK } from '../store/layout.js';
+import { getItems, loadScope } from '../store/scope.js';
 import { type ApiDeps, performEffects, watchSafely } from './deps.js';
-import { requireCredential } from './guards.js';
+import { requestingDriver, requireCredential } from './guards.js';
 import {
   ApiError,
   id,
@@ -151,12 +153,51 @@ const unknown = (appId: string) =>
 
 export function applicationsHandler(deps: ApiDeps) {
   const { router, on } = jsonRouter(deps.logger);
-  router.use(requireCredential(deps.auth, 'submission'));
+  router.use(requireCredential(deps.auth, 'submission', { drivers: true }));
   const options = () => ({ now: deps.now(), config: deps.master });
+
+  /**
+   * A driver's token reaches only the applications that driver registered, and only while
+   * the driver is active: one read of both records (the submission token reaches all).
+   */
+  const mayUse = async (reqCtx: RequestContext, appId?: string): Promise<string | undefined> => {
+    const driver = requestingDriver(reqCtx);
+    if (driver === undefined) return undefined;
+    const items = await getItems(deps.table, [
+      { pk: PK.driver, sk: driver },
+      ...(appId === undefined
+        ? []
+        : [
+            { pk: PK.application, sk: appId },
+            { pk: PK.completedApplication, sk: appId },
+          ]),
+    ]);
+    const active = items.some((i) => i.pk === PK.driver);
+    const app = items.find((i) => i.pk !== PK.driver) as Application | undefined;
+    if (!active || (appId !== undefined && app?.description?.driverAddress !== driver)) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        appId === undefined
+          ? `Driver ${driver} is not active: its token no longer works`
+          : `The token of driver ${driver} does not reach application ${appId}`,
+      );
+    }
+    return driver;
+  };
   const scoped = (appId: string) => () => loadScope(deps.table, { applications: [appId] });
 
   on('POST', '/v1/applications', async (reqCtx) => {
     const body = await jsonBody(reqCtx, registration, 256 * KiB);
+    const driver = await mayUse(reqCtx);
+    if (driver !== undefined && body.driverId !== undefined && body.driverId !== driver) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `The token of driver ${driver} cannot register an application of ${body.driverId}`,
+      );
+    }
+    const driverId = driver ?? body.driverId;
     const now = deps.now();
     const seq = await reserveNumbers(deps.table, 'app');
     const appId = applicationId(deps.master.appIdPattern, now, seq, deps.master.appNumberModulo);
@@ -175,7 +216,7 @@ export function applicationsHandler(deps: ApiDeps) {
       command: body.command.java
         ? { java: body.command.java, env: body.command.env }
         : { argv: body.command.argv ?? [], env: body.command.env },
-      ...(body.driverId === undefined ? {} : { driverAddress: body.driverId }),
+      ...(driverId === undefined ? {} : { driverAddress: driverId }),
     };
     const applied = await applyEvent(
       deps.table,
@@ -190,6 +231,7 @@ export function applicationsHandler(deps: ApiDeps) {
 
   on('GET', '/v1/applications/:appId', async (reqCtx) => {
     const appId = pathParam(reqCtx, 'appId', id);
+    await mayUse(reqCtx, appId);
     const found = await readApplication(deps.table, appId);
     if (!found) {
       throw new ApiError(404, 'unknown_application', `Application ${appId} does not exist`);
@@ -201,6 +243,7 @@ export function applicationsHandler(deps: ApiDeps) {
   // renewal is one small write, at most every third of the timeout, not one per poll.
   on('POST', '/v1/applications/:appId/heartbeat', async (reqCtx) => {
     const appId = pathParam(reqCtx, 'appId', id);
+    await mayUse(reqCtx, appId);
     const found = await readApplication(deps.table, appId);
     if (!found) {
       throw new ApiError(404, 'unknown_application', `Application ${appId} does not exist`);
@@ -216,6 +259,7 @@ export function applicationsHandler(deps: ApiDeps) {
 
   on('POST', '/v1/applications/:appId/executors', async (reqCtx) => {
     const appId = pathParam(reqCtx, 'appId', id);
+    await mayUse(reqCtx, appId);
     const body = await jsonBody(reqCtx, executorRequest, 16 * KiB);
     const requests: ExecutorRequest[] = body.profiles?.map((p) => ({
       resourceProfileId: p.resourceProfileId,
@@ -240,9 +284,11 @@ export function applicationsHandler(deps: ApiDeps) {
 
   on('POST', '/v1/applications/:appId/executors/kill', async (reqCtx) => {
     const appId = pathParam(reqCtx, 'appId', id);
+    await mayUse(reqCtx, appId);
     const { executorIds } = await jsonBody(
       reqCtx,
-      z.object({ executorIds: z.array(text(64)).max(10_000) }),
+      // At most 50 transactions of 20: a request that always ends well within its timeout.
+      z.object({ executorIds: z.array(text(64)).max(1000) }),
       256 * KiB,
     );
     // A chunk of ids per transaction: each kill frees capacity on some worker.
@@ -264,6 +310,7 @@ export function applicationsHandler(deps: ApiDeps) {
   const finish =
     (state: 'FINISHED' | 'KILLED') => async (reqCtx: Parameters<Parameters<typeof on>[2]>[0]) => {
       const appId = pathParam(reqCtx, 'appId', id);
+      await mayUse(reqCtx, appId);
       const applied = await applyEvent(
         deps.table,
         scoped(appId),

@@ -2,7 +2,7 @@
 // cluster view, and a separate worker credential signed with its own key. A token of one
 // kind never verifies as the other, because the keys differ.
 
-import { base64url, jwtVerify, SignJWT } from 'jose';
+import { base64url, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { WorkerCommand } from '../protocol/commands.js';
 
 export type CredentialKind = 'submission' | 'worker';
@@ -72,36 +72,52 @@ function algorithmsFor(key: Uint8Array): string[] {
     .map(([alg]) => alg);
 }
 
-/** Checks an Authorization header the way Spark's JWSFilter does. */
+/** The scope of the token a driver gets: the application routes of its own applications. */
+const DRIVER_SCOPE = 'application';
+
+/** Checks an Authorization header the way Spark's JWSFilter does; its claims when ok. */
+export async function verifyToken(
+  header: string | undefined,
+  key: Uint8Array,
+  now = Date.now(),
+): Promise<{ verdict: Verdict; claims?: JWTPayload }> {
+  if (header === undefined) return { verdict: 'missing' };
+  if (!header.startsWith('Bearer ')) return { verdict: 'malformed' };
+  try {
+    const { payload } = await jwtVerify(header.slice('Bearer '.length), key, {
+      algorithms: algorithmsFor(key),
+      currentDate: new Date(now),
+    });
+    return { verdict: 'ok', claims: payload };
+  } catch {
+    return { verdict: 'invalid' };
+  }
+}
+
 export async function verifyBearer(
   header: string | undefined,
   key: Uint8Array,
   now = Date.now(),
 ): Promise<Verdict> {
-  if (header === undefined) return 'missing';
-  if (!header.startsWith('Bearer ')) return 'malformed';
-  try {
-    await jwtVerify(header.slice('Bearer '.length), key, {
-      algorithms: algorithmsFor(key),
-      currentDate: new Date(now),
-    });
-    return 'ok';
-  } catch {
-    return 'invalid';
-  }
+  return (await verifyToken(header, key, now)).verdict;
 }
 
-/** Which kind of credential a header carries, if any verifies. */
+/** Which kind of credential a header carries, if any verifies, and its claims. */
 export async function credentialOf(
   header: string | undefined,
   auth: AuthConfig,
   now = Date.now(),
-): Promise<CredentialKind | undefined> {
+): Promise<{ kind: CredentialKind; claims: JWTPayload } | undefined> {
   for (const kind of ['submission', 'worker'] as const) {
-    if ((await verifyBearer(header, auth.keys[kind], now)) === 'ok') return kind;
+    const { verdict, claims } = await verifyToken(header, auth.keys[kind], now);
+    if (verdict === 'ok' && claims) return { kind, claims };
   }
   return undefined;
 }
+
+/** The driver a token was given to (with its LaunchDriver), if it is a driver's token. */
+export const driverOfToken = (claims: JWTPayload | undefined): string | undefined =>
+  claims?.scope === DRIVER_SCOPE && typeof claims.sub === 'string' ? claims.sub : undefined;
 
 /** A signed token (HS256), for workers, tests and the CLI. */
 export async function mintToken(
@@ -125,7 +141,7 @@ export const isLoopback = (ip: string | undefined): boolean =>
  */
 export async function driverToken(auth: AuthConfig, driverId: string): Promise<string | undefined> {
   if (auth.mode === 'off') return undefined;
-  return mintToken(auth.keys.submission, { sub: driverId, scope: 'application' }, 30 * 24 * 3600);
+  return mintToken(auth.keys.submission, { sub: driverId, scope: DRIVER_SCOPE }, 30 * 24 * 3600);
 }
 
 /** Launch commands with each LaunchDriver carrying its driver's token. */

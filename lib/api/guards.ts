@@ -5,8 +5,9 @@ import {
   type AuthConfig,
   type CredentialKind,
   credentialOf,
+  driverOfToken,
   isLoopback,
-  verifyBearer,
+  verifyToken,
 } from './auth.js';
 import { json } from './http.js';
 
@@ -70,11 +71,13 @@ export function sparkJwsFilter(auth: AuthConfig): Middleware {
       await next();
       return;
     }
-    const verdict = await verifyBearer(
+    const { verdict, claims } = await verifyToken(
       reqCtx.req.headers.get('authorization') ?? undefined,
       auth.keys.submission,
     );
     if (verdict !== 'ok') return containerError(403, REASONS[verdict], path);
+    // A driver's token is for its own application's routes, never for submissions.
+    if (driverOfToken(claims) !== undefined) return containerError(403, REASONS.invalid, path);
     await next();
     reqCtx.res.headers.set('cache-control', NO_CACHE);
   };
@@ -84,7 +87,17 @@ export function sparkJwsFilter(auth: AuthConfig): Middleware {
  * Our own routes: a bearer token of the route's credential kind. 401 when none verifies,
  * 403 when it is a valid token of the other kind.
  */
-export function requireCredential(auth: AuthConfig, kind: CredentialKind): Middleware {
+const driverOfRequest = new WeakMap<object, string>();
+
+/** The driver whose token authorised this request, when it was a driver's token. */
+export const requestingDriver = (reqCtx: RequestContext): string | undefined =>
+  driverOfRequest.get(reqCtx.event as object);
+
+export function requireCredential(
+  auth: AuthConfig,
+  kind: CredentialKind,
+  options: { drivers?: boolean } = {},
+): Middleware {
   return async ({ reqCtx, next }) => {
     if (auth.mode === 'network') {
       await next();
@@ -102,14 +115,24 @@ export function requireCredential(auth: AuthConfig, kind: CredentialKind): Middl
     }
     const header = reqCtx.req.headers.get('authorization') ?? undefined;
     const found = await credentialOf(header, auth);
-    if (found === kind) {
+    const driver = found?.kind === 'submission' ? driverOfToken(found.claims) : undefined;
+    if (driver !== undefined && kind === 'submission') {
+      if (!options.drivers) {
+        return json(403, {
+          error: 'wrong_credential',
+          message: "A driver's token works only on the application routes",
+        });
+      }
+      driverOfRequest.set(reqCtx.event as object, driver);
+    }
+    if (found?.kind === kind) {
       await next();
       return;
     }
     if (found !== undefined) {
       return json(403, {
         error: 'wrong_credential',
-        message: `A ${found} token cannot be used here; these routes need a ${kind} token`,
+        message: `A ${found.kind} token cannot be used here; these routes need a ${kind} token`,
       });
     }
     return json(

@@ -117,6 +117,9 @@ export function driverCommand(
       (t.appResource === undefined || new RegExp(t.appResource).test(d.appResource)),
   );
   if (!template) throw new PropertyError(`no driver template matches driver ${driverId}`);
+  if (d.appResource.startsWith('-') || d.mainClass.startsWith('-')) {
+    throw new PropertyError(`driver ${driverId}: its resource or main class reads as an option`);
+  }
   const values: Record<string, string> = {
     APP_RESOURCE: d.appResource,
     MAIN_CLASS: d.mainClass,

@@ -80,6 +80,19 @@ export function driverDescription(
       'Main class is missing.',
     );
   }
+  // Each becomes one argument of the driver's command line: one that reads as an option
+  // (`--eval=…`, `-cp`) would run something else than a file and a class.
+  for (const [field, value] of [
+    ['appResource', request.appResource],
+    ['mainClass', mainClass],
+  ] as const) {
+    if (value.startsWith('-')) {
+      return malformed(
+        'java.lang.IllegalArgumentException',
+        `${field} must not start with "-": ${clientText(value)}`,
+      );
+    }
+  }
   // fromEntries, not assignment: a key named __proto__ stays a key.
   const sparkProperties: Record<string, string> = Object.fromEntries(
     Object.entries(request.sparkProperties).map(([k, v]) => [k, substitute(v, options)]),

@@ -477,6 +477,14 @@ export class WorkerAgent {
           stdio: ['ignore', out, err],
           detached: true,
         });
+      } catch (e) {
+        // A command no process can run (a NUL byte, an argument past the kernel's limit):
+        // the driver ends in ERROR and its capacity is freed, as Spark's DriverRunner does.
+        this.finish(run, {
+          state: 'ERROR',
+          exception: `Failed to launch the driver: ${(e as Error).message}`,
+        });
+        return;
       } finally {
         closeSync(out);
         closeSync(err);

@@ -83,6 +83,16 @@ describe('the local stack, spread out (Spark defaults)', () => {
     expect(await coresUsed(c)).toBe(0);
   });
 
+  it('a driver no process can run (a NUL byte in an argument) ends in ERROR and frees its worker', async () => {
+    const id = await submit(c, createRequest(fixture('sleep.mjs'), { args: ['a\u0000b'] }));
+    const { seen, last } = await follow(c, id);
+    expect(seen.at(-1)).toBe('ERROR');
+    expect(String(last.message)).toMatch(
+      /^Exception from the cluster:\nFailed to launch the driver: /,
+    );
+    expect(await coresUsed(c)).toBe(0);
+  });
+
   it('the example application computes π on executors spread over both workers', async () => {
     const id = await submit(
       c,

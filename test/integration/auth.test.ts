@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../lib/api/auth.js';
+import { driverToken, mintToken } from '../../lib/api/auth.js';
 import type { ControlPlane } from '../../lib/local/control-plane.js';
 import { jws, randomKeys, snapshot, startApi } from './api.js';
 
@@ -270,5 +270,52 @@ describe('the auth matrix', () => {
     );
     expect(response.status).toBe(403);
     expect(await response.text()).toContain('Malformed Authorization header.');
+  });
+});
+
+describe("a driver's token (the one its LaunchDriver carries)", () => {
+  const submission = async () => `Bearer ${await mintToken(keys.submission)}`;
+  const request = (path: string, authorization: string, method = 'POST', body: unknown = {}) =>
+    fetch(`${cp.url}${path}`, {
+      method,
+      headers: { authorization, 'content-type': 'application/json' },
+      ...(method === 'GET' ? {} : { body: JSON.stringify(body) }),
+    });
+  const registration = { name: 'mine', executor: { memoryMb: 1 }, command: { argv: ['x'] } };
+
+  it('works on its own applications only, while its driver is active, never on submissions', async () => {
+    const created = await request('/v1/submissions/create', await submission(), 'POST', createBody);
+    const driverId = String(((await created.json()) as { submissionId: string }).submissionId);
+    const auth = cp.deps.auth;
+    const token = `Bearer ${await driverToken(auth, driverId)}`;
+
+    // Not a submission credential: Spark's routes and the cluster view refuse it.
+    const before = await snapshot(cp.deps.table);
+    const killall = await request('/v1/submissions/killall', token);
+    expect(killall.status).toBe(403);
+    expect(await killall.text()).toContain('JWT Validate Fail');
+    expect((await request('/v1/submissions/create', token, 'POST', createBody)).status).toBe(403);
+    expect((await request('/json', token, 'GET')).status).toBe(403);
+    expect(await snapshot(cp.deps.table)).toBe(before);
+
+    // Its own application: registered under its id whatever the body says.
+    const other = await request('/v1/applications', token, 'POST', {
+      ...registration,
+      driverId: 'driver-of-someone-else',
+    });
+    expect(other.status).toBe(403);
+    const mine = await request('/v1/applications', token, 'POST', registration);
+    expect(mine.status).toBe(200);
+    const { appId } = (await mine.json()) as { appId: string };
+    expect((await request(`/v1/applications/${appId}/heartbeat`, token)).status).toBe(200);
+    // Someone else's application is out of its reach.
+    const foreign = await request(`/v1/applications/${ids.app}/kill`, token);
+    expect(foreign.status).toBe(403);
+    expect((await request(`/v1/applications/${ids.app}`, token, 'GET')).status).toBe(403);
+
+    // Its driver ended: the token works no more.
+    await request(`/v1/submissions/kill/${driverId}`, await submission());
+    expect((await request(`/v1/applications/${appId}/heartbeat`, token)).status).toBe(403);
+    expect((await request('/v1/applications', token, 'POST', registration)).status).toBe(403);
   });
 });

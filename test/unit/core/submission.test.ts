@@ -70,6 +70,17 @@ describe('driverDescription', () => {
     );
   });
 
+  it('refuses an appResource or main class that reads as an option (no code without a file)', () => {
+    expect(
+      refused(driverDescription(aRequest({ appResource: '--eval=process.exit(3)//.js' }), none)),
+    ).toBe(
+      'Malformed request: java.lang.IllegalArgumentException: appResource must not start with "-": --eval=process.exit(3)//.js',
+    );
+    expect(refused(driverDescription(aRequest({ mainClass: '-cp' }), none))).toContain(
+      'mainClass must not start with "-"',
+    );
+  });
+
   it('accepts an empty main class (Spark only checks for null)', () => {
     expect(described(driverDescription(aRequest({ mainClass: '' }), none)).mainClass).toBe('');
   });

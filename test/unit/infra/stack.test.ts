@@ -167,6 +167,20 @@ describe('the CDK stack', () => {
     });
   });
 
+  it('throttles the HTTP API and reserves concurrency for the scheduler and cleanup', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
+    for (const name of ['Scheduler', 'Cleanup']) {
+      expect(fnNamed(name)[1].Properties.ReservedConcurrentExecutions).toBe(2);
+    }
+    expect(fnNamed('Submissions')[1].Properties.ReservedConcurrentExecutions).toBeUndefined();
+    const none = synth({ ...DEFAULT_SETTINGS, reservedConcurrency: 0 }).template;
+    for (const f of Object.values(none.findResources('AWS::Lambda::Function'))) {
+      expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+
   it('grants each function only what it uses', () => {
     const statementsOf = (prefix: string) => {
       const role = fnNamed(prefix)[1].Properties.Role['Fn::GetAtt'][0];

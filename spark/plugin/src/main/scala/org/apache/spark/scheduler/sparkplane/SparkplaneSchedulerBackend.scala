@@ -196,8 +196,11 @@ private[spark] class SparkplaneSchedulerBackend(
       .mkString(", ")} executors")(api.requestExecutors(_, profiles))
   }
 
+  /** The control plane takes at most KillBatch ids per request. */
   protected override def doKillExecutors(executorIds: Seq[String]): Future[Boolean] =
-    request(s"kill executors ${executorIds.mkString(", ")}")(api.killExecutors(_, executorIds))
+    request(s"kill executors ${executorIds.mkString(", ")}") { id =>
+      executorIds.grouped(KillBatch).foreach(api.killExecutors(id, _))
+    }
 
   private def request(what: String)(call: String => Unit): Future[Boolean] =
     Option(appId) match {
@@ -262,6 +265,7 @@ private[spark] object SparkplaneSchedulerBackend {
   val RequestTimeout = "spark.sparkplane.requestTimeout"
   val TokenEnv = "SPARKPLANE_TOKEN"
   val DriverIdEnv = "SPARKPLANE_DRIVER_ID"
+  val KillBatch = 1000
 
   private val EndedStates = Set("FINISHED", "FAILED", "KILLED")
 
