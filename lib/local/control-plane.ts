@@ -112,6 +112,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const gateway: Gateway = await startGateway({
     routes: apiRoutes(deps),
     host,
+    loopbackOnly: options.auth.mode === 'off',
     ...(options.port === undefined ? {} : { port: options.port }),
   });
 

@@ -46,6 +46,11 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** Where handler failures are reported; default stderr. */
   readonly log?: (line: string) => void;
+  /**
+   * With auth off: only requests addressed to this machine by a loopback name (no DNS
+   * rebinding), and no state-changing request from a web page of another origin.
+   */
+  readonly loopbackOnly?: boolean;
 }
 
 export interface RouteMatch {
@@ -54,6 +59,12 @@ export interface RouteMatch {
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Connections served at once: each may buffer a body up to the limit. */
+const MAX_CONNECTIONS = 128;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A Host header naming this machine by a loopback name, with any port. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?$/i;
 /** API Gateway's integration timeout; what getRemainingTimeInMillis counts down from. */
 const INTEGRATION_TIMEOUT_MS = 30_000;
 /** How long close() lets in-flight requests finish before cutting their connections. */
@@ -481,6 +492,11 @@ function message(statusCode: number, text: string): HttpResponse {
 const BAD_REQUEST = message(400, 'Bad Request');
 const NOT_FOUND = message(404, 'Not Found');
 const TOO_LARGE = message(413, 'Request Entity Too Large');
+const NOT_THIS_HOST = message(403, 'Forbidden: auth is off, only loopback host names are served');
+const CROSS_ORIGIN = message(
+  403,
+  'Forbidden: auth is off, no state-changing request from another origin',
+);
 const INTERNAL_ERROR = message(500, 'Internal Server Error');
 
 // ---------------------------------------------------------------------------------------
@@ -557,6 +573,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Only origin-form targets (`/path`) reach API Gateway's routes; `*` or an absolute URL
     // is a bad request there.
     if (!parts.rawPath.startsWith('/')) return send(res, requestId, BAD_REQUEST);
+    if (options.loopbackOnly) {
+      const hostHeader = req.headers.host ?? '';
+      if (!LOOPBACK_HOST.test(hostHeader)) return send(res, requestId, NOT_THIS_HOST, true);
+      const origin = req.headers.origin;
+      if (
+        origin !== undefined &&
+        !SAFE_METHODS.has(parts.method) &&
+        !(
+          URL.canParse(origin) &&
+          LOOPBACK_HOST.test(new URL(origin).host) &&
+          new URL(origin).port === String(localPort)
+        )
+      ) {
+        return send(res, requestId, CROSS_ORIGIN, true);
+      }
+    }
     const match = selectRoute(router, parts.method, parts.rawPath);
     if (!match) return send(res, requestId, NOT_FOUND);
     // A declared length over the limit is refused before a byte of it is read.
@@ -589,7 +621,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   };
 
-  const server = createServer((req, res) => handle(req, res, false));
+  const server = createServer(
+    // A slow or silent client cannot hold a connection (and its buffered body) for long.
+    { headersTimeout: 10_000, requestTimeout: INTEGRATION_TIMEOUT_MS },
+    (req, res) => handle(req, res, false),
+  );
+  server.maxConnections = MAX_CONNECTIONS;
   // Handled here so an oversized upload is refused before the client is told to send it.
   server.on('checkContinue', (req, res) => handle(req, res, true));
 

@@ -666,3 +666,77 @@ describe('gateway close', () => {
     await closing;
   });
 });
+
+describe('gateway with auth off (loopbackOnly)', () => {
+  let gateway: Gateway;
+  let calls = 0;
+  beforeAll(async () => {
+    gateway = await startGateway({
+      loopbackOnly: true,
+      routes: [
+        {
+          routeKey: '$default',
+          handler: async () => {
+            calls++;
+            return 'served';
+          },
+        },
+      ],
+    });
+  });
+  afterAll(() => gateway.close());
+
+  /** A request with the Host and Origin headers a browser (or an attacker's page) sends. */
+  const send = (method: string, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const r = request(
+        {
+          host: '127.0.0.1',
+          port: gateway.port,
+          path: '/v1/submissions/create',
+          method,
+          headers,
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      r.on('error', reject);
+      r.end(method === 'GET' ? undefined : '{}');
+    });
+
+  it('serves loopback host names; refuses any other Host (DNS rebinding) without calling a handler', async () => {
+    const before = calls;
+    for (const host of [
+      `127.0.0.1:${gateway.port}`,
+      `localhost:${gateway.port}`,
+      `[::1]:${gateway.port}`,
+    ]) {
+      expect(await send('POST', { host })).toBe(200);
+    }
+    expect(calls).toBe(before + 3);
+    for (const host of [
+      'attacker.example',
+      `rebound.attacker.example:${gateway.port}`,
+      '10.0.0.1',
+    ]) {
+      expect(await send('POST', { host })).toBe(403);
+    }
+    expect(calls).toBe(before + 3);
+  });
+
+  it('refuses a state-changing request from another origin; its own origin and plain clients pass', async () => {
+    const host = `127.0.0.1:${gateway.port}`;
+    const before = calls;
+    expect(await send('POST', { host, origin: 'https://attacker.example' })).toBe(403);
+    expect(await send('POST', { host, origin: 'null' })).toBe(403);
+    expect(await send('POST', { host, origin: 'http://127.0.0.1:1' })).toBe(403);
+    expect(calls).toBe(before);
+    expect(await send('POST', { host, origin: `http://127.0.0.1:${gateway.port}` })).toBe(200);
+    expect(await send('POST', { host, origin: `http://localhost:${gateway.port}` })).toBe(200);
+    expect(await send('GET', { host, origin: 'https://attacker.example' })).toBe(200);
+    expect(await send('POST', { host })).toBe(200);
+  });
+});
