@@ -89,7 +89,7 @@ async function runTimeoutChecks(
   cluster: Pick<Cluster, 'workers' | 'applications'>,
 ): Promise<Checked> {
   const { table, config } = deps;
-  const { lost, reason } = timedOutWorkers({ ...cluster, executors: {}, drivers: {} }, config, now);
+  const { lost, reason } = timedOutWorkers(cluster, config, now);
   const effects: Effect[] = [];
   for (const workerId of lost) {
     const applied = await applyEvent(
@@ -104,11 +104,7 @@ async function runTimeoutChecks(
     );
     effects.push(...applied.effects);
   }
-  const expired = expiredApplications(
-    { ...cluster, executors: {}, drivers: {} },
-    config.appTimeoutMs,
-    now,
-  );
+  const expired = expiredApplications(cluster, config.appTimeoutMs, now);
   for (const appId of expired) {
     const applied = await applyEvent(
       table,

@@ -94,14 +94,6 @@ export async function verifyToken(
   }
 }
 
-export async function verifyBearer(
-  header: string | undefined,
-  key: Uint8Array,
-  now = Date.now(),
-): Promise<Verdict> {
-  return (await verifyToken(header, key, now)).verdict;
-}
-
 /** Which kind of credential a header carries, if any verifies, and its claims. */
 export async function credentialOf(
   header: string | undefined,

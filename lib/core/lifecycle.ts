@@ -605,7 +605,7 @@ export function workerLost(
  * dead worker silent for more than (P+1)·T is forgotten.
  */
 export function timedOutWorkers(
-  cluster: Cluster,
+  cluster: Pick<Cluster, 'workers'>,
   config: Pick<MasterConfig, 'workerTimeoutSec' | 'deadWorkerPersistence'>,
   now: number,
 ): { lost: string[]; forgotten: string[]; reason: string } {
@@ -782,7 +782,11 @@ export function finishApplication(
 }
 
 /** Active applications whose lease was last renewed more than `timeoutMs` before `now`. */
-export function expiredApplications(cluster: Cluster, timeoutMs: number, now: number): string[] {
+export function expiredApplications(
+  cluster: Pick<Cluster, 'applications'>,
+  timeoutMs: number,
+  now: number,
+): string[] {
   return Object.values(cluster.applications)
     .filter(
       (a) => isApplicationActive(a.state) && (a.leaseRenewedMs ?? a.submitTimeMs) < now - timeoutMs,

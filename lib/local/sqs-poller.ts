@@ -93,24 +93,19 @@ export async function pollNudges(
   onError: (error: Error) => void,
 ): Promise<void> {
   let servedBefore = 0;
-  while (running()) {
-    try {
-      const messages = await receive(sqs, queueUrl, 1);
-      const sent = (m: Message) => Number(m.Attributes?.SentTimestamp ?? Number.POSITIVE_INFINITY);
-      await remove(
-        sqs,
-        queueUrl,
-        messages.filter((m) => sent(m) < servedBefore),
-      );
-      const fresh = messages.filter((m) => sent(m) >= servedBefore);
-      if (fresh.length === 0) continue;
-      const invokedAt = Date.now();
-      if (await invoke(sqs, queueUrl, handler, fresh)) servedBefore = invokedAt;
-    } catch (error) {
-      onError(error as Error);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  await keepPolling(running, onError, async () => {
+    const messages = await receive(sqs, queueUrl, 1);
+    const sent = (m: Message) => Number(m.Attributes?.SentTimestamp ?? Number.POSITIVE_INFINITY);
+    await remove(
+      sqs,
+      queueUrl,
+      messages.filter((m) => sent(m) < servedBefore),
+    );
+    const fresh = messages.filter((m) => sent(m) >= servedBefore);
+    if (fresh.length === 0) return;
+    const invokedAt = Date.now();
+    if (await invoke(sqs, queueUrl, handler, fresh)) servedBefore = invokedAt;
+  });
 }
 
 /** Feeds a standard queue's messages to its handler until `running()` turns false. */
@@ -121,9 +116,18 @@ export async function pollQueue(
   running: () => boolean,
   onError: (error: Error) => void,
 ): Promise<void> {
+  await keepPolling(running, onError, () => pollOnce(sqs, queueUrl, handler, 1));
+}
+
+/** Rounds until `running()` turns false; a failed round is reported and retried after 0.5 s. */
+async function keepPolling(
+  running: () => boolean,
+  onError: (error: Error) => void,
+  round: () => Promise<unknown>,
+): Promise<void> {
   while (running()) {
     try {
-      await pollOnce(sqs, queueUrl, handler, 1);
+      await round();
     } catch (error) {
       onError(error as Error);
       await new Promise((r) => setTimeout(r, 500));
