@@ -71,7 +71,6 @@ export async function launchBurstBench(): Promise<void> {
   const proxy = await countingProxy(cp.url, counts);
   const workers = new LocalLauncher({
     masterUrl: proxy.url,
-    sqsEndpoint: emulators.sqsEndpoint,
     cores: EXECUTORS,
     memory: `${EXECUTORS * 64}m`,
     workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-')),

@@ -37,7 +37,6 @@ export async function startLocalStack(o: {
   });
   const workers = new LocalLauncher({
     masterUrl: cp.url,
-    sqsEndpoint: emulators.sqsEndpoint,
     cores: o.cores,
     memory: o.memory,
     workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-')),

@@ -18,7 +18,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, type HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -292,13 +292,6 @@ export class SparkplaneStack extends Stack {
       },
       secrets: { SPARKPLANE_WORKER_KEY: ecs.Secret.fromSecretsManager(workerKey) },
     });
-    task.taskRole.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        resources: [workerQueues],
-      }),
-    );
-    acknowledge(task, queuesWildcard, queuesReason);
     acknowledge(
       task,
       'IAM5[Resource::*]',
@@ -342,8 +335,11 @@ export class SparkplaneStack extends Stack {
       name: string,
       entry: string,
       environment: Record<string, string>,
-      timeout = 29,
-      reservedConcurrentExecutions?: number,
+      {
+        timeout = 29,
+        reservedConcurrentExecutions,
+        memorySize = 1024,
+      }: { timeout?: number; reservedConcurrentExecutions?: number; memorySize?: number } = {},
     ) =>
       new NodejsFunction(this, name, {
         ...(reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions }),
@@ -351,7 +347,7 @@ export class SparkplaneStack extends Stack {
         handler: 'handler',
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
-        memorySize: 1024,
+        memorySize,
         timeout: Duration.seconds(timeout),
         logGroup: logGroup(name),
         environment: { ...common, ...environment },
@@ -387,12 +383,20 @@ export class SparkplaneStack extends Stack {
         settings.loadBalancer ? { SPARKPLANE_LOAD_BALANCER_AUTH: settings.loadBalancerAuth } : {},
       ),
       workers: fn('Workers', 'workers', {}),
+      // Workers long-poll their queues through it: it mostly waits, so it gets little memory.
+      commands: fn('Commands', 'commands', {}, { memorySize: 128 }),
       applications: fn('Applications', 'applications', {}),
       cluster: fn('Cluster', 'cluster', {}),
     };
     const reserved = settings.reservedConcurrency > 0 ? settings.reservedConcurrency : undefined;
-    const scheduler = fn('Scheduler', 'scheduler', pool, 60, reserved);
-    const cleanup = fn('Cleanup', 'cleanup', pool, 60, reserved);
+    const scheduler = fn('Scheduler', 'scheduler', pool, {
+      timeout: 60,
+      ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
+    });
+    const cleanup = fn('Cleanup', 'cleanup', pool, {
+      timeout: 60,
+      ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
+    });
     // Registrations start the watch; cleanup runs it and starts it again when it broke.
     for (const f of [http.workers, http.applications, cleanup]) {
       f.addEnvironment('WATCH_QUEUE_URL', watch.queueUrl);
@@ -400,7 +404,8 @@ export class SparkplaneStack extends Stack {
     }
 
     for (const f of [...Object.values(http), scheduler, cleanup]) {
-      this.table.grantReadWriteData(f);
+      // Every function but the commands' reads and writes the cluster's state.
+      if (f !== http.commands) this.table.grantReadWriteData(f);
       // Both keys everywhere: a token of the wrong kind is told apart from a bad one.
       submissionKey.grantRead(f);
       workerKey.grantRead(f);
@@ -426,6 +431,13 @@ export class SparkplaneStack extends Stack {
     for (const f of [http.submissions, http.applications, http.cluster, scheduler]) queues(f, []);
     queues(http.workers, ['sqs:CreateQueue', 'sqs:SetQueueAttributes']);
     queues(cleanup, ['sqs:DeleteQueue']);
+    // Workers hold no AWS credentials for their queues: this function receives for them.
+    http.commands.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'],
+        resources: [workerQueues],
+      }),
+    );
     for (const f of [...Object.values(http), scheduler, cleanup]) {
       acknowledge(f, queuesWildcard, queuesReason);
     }
@@ -530,10 +542,10 @@ export class SparkplaneStack extends Stack {
     });
     for (const { routeKey, fn: target } of API_ROUTES) {
       if (routeKey === '$default') continue;
-      const [, path] = routeKey.split(' ');
+      const [method, path] = routeKey.split(' ');
       this.api.addRoutes({
         path: path as string,
-        methods: [HttpMethod.ANY],
+        methods: [method as HttpMethod],
         integration: integrations[target],
       });
     }

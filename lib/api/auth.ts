@@ -1,11 +1,23 @@
 // Bearer tokens: Spark's JWSFilter (spec §a.8) for submissions, applications and the
-// cluster view, and a separate worker credential signed with its own key. A token of one
-// kind never verifies as the other, because the keys differ.
+// cluster view, and the workers' own. A worker registers with a token signed by the worker
+// key (its bootstrap credential) and gets back a credential naming its worker id, signed
+// with a key derived from the submission keys, which no worker holds: it works on that
+// worker's routes only. Every kind of token needs `exp` within the configured lifetime,
+// except the one a driver gets, which dies with its driver instead.
 
+import { hkdfSync } from 'node:crypto';
 import { base64url, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { PropertyError, parseBoolean, timeStringAs } from '../core/properties.js';
 import type { WorkerCommand } from '../protocol/commands.js';
 
 export type CredentialKind = 'submission' | 'worker';
+
+export interface TokenRules {
+  /** Tokens without `exp` are refused (Spark 4.1's JWSFilter accepts them). */
+  readonly requireExpiration: boolean;
+  /** No token may be valid for longer than this from now, nor from its `iat`. */
+  readonly maxLifetimeSec: number;
+}
 
 export interface AuthConfig {
   /**
@@ -15,7 +27,11 @@ export interface AuthConfig {
    * spark-submit sends no Authorization header.
    */
   readonly mode: 'jws' | 'off' | 'network';
-  readonly keys: Readonly<Record<CredentialKind, Uint8Array>>;
+  /** The keys each kind verifies with; the first signs. Two while a key is rotated. */
+  readonly keys: Readonly<Record<CredentialKind, readonly Uint8Array[]>>;
+  /** Sign and verify registered workers' credentials (derived from the submission keys). */
+  readonly workerCredentialKeys: readonly Uint8Array[];
+  readonly rules: TokenRules;
 }
 
 /** Spark needs an HMAC key of at least 256 bits (JJWT's weak-key rule). */
@@ -41,16 +57,71 @@ export function decodeKey(name: string, encoded: string): Uint8Array {
   return key;
 }
 
-export function jwsAuth(submissionKey: Uint8Array, workerKey: Uint8Array): AuthConfig {
-  if (Buffer.compare(Buffer.from(submissionKey), Buffer.from(workerKey)) === 0) {
+/**
+ * Keys as a secret or variable holds them: one, or during a rotation several separated by
+ * commas or white space, the new one first (it signs; all verify).
+ */
+export function decodeKeys(name: string, encoded: string): Uint8Array[] {
+  const parts = encoded.split(/[\s,]+/).filter(Boolean);
+  if (parts.length === 0 || parts.length > 4) {
+    throw new AuthConfigError(`${name} must hold one to four keys, not ${parts.length}`);
+  }
+  return parts.map((p, i) => decodeKey(parts.length > 1 ? `${name} #${i + 1}` : name, p));
+}
+
+/** Sparkplane's defaults: `exp` required, at most a week. */
+export const DEFAULT_TOKEN_RULES: TokenRules = {
+  requireExpiration: true,
+  maxLifetimeSec: 7 * 24 * 3600,
+};
+
+/** `spark.sparkplane.auth.requireExpiration` and `spark.sparkplane.auth.maxTokenLifetime`. */
+export function tokenRules(props: Readonly<Record<string, string>>): TokenRules {
+  const require = props['spark.sparkplane.auth.requireExpiration'];
+  const lifetime = props['spark.sparkplane.auth.maxTokenLifetime'];
+  const maxLifetimeSec =
+    lifetime === undefined ? DEFAULT_TOKEN_RULES.maxLifetimeSec : timeStringAs(lifetime, 's');
+  if (maxLifetimeSec <= 0) {
+    throw new PropertyError('spark.sparkplane.auth.maxTokenLifetime must be positive');
+  }
+  return {
+    requireExpiration:
+      require === undefined ? DEFAULT_TOKEN_RULES.requireExpiration : parseBoolean(require),
+    maxLifetimeSec,
+  };
+}
+
+const asList = (k: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] =>
+  k instanceof Uint8Array ? [k] : k;
+
+const sameKey = (a: Uint8Array, b: Uint8Array) =>
+  Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
+const workerCredentialKey = (submissionKey: Uint8Array) =>
+  new Uint8Array(hkdfSync('sha256', submissionKey, new Uint8Array(), 'sparkplane worker', 32));
+
+export function jwsAuth(
+  submission: Uint8Array | readonly Uint8Array[],
+  worker: Uint8Array | readonly Uint8Array[],
+  rules: TokenRules = DEFAULT_TOKEN_RULES,
+): AuthConfig {
+  const keys = { submission: asList(submission), worker: asList(worker) };
+  if (keys.submission.some((s) => keys.worker.some((w) => sameKey(s, w)))) {
     throw new AuthConfigError('the submission key and the worker key must differ');
   }
-  return { mode: 'jws', keys: { submission: submissionKey, worker: workerKey } };
+  return {
+    mode: 'jws',
+    keys,
+    workerCredentialKeys: keys.submission.map(workerCredentialKey),
+    rules,
+  };
 }
 
 export const AUTH_OFF: AuthConfig = {
   mode: 'off',
-  keys: { submission: new Uint8Array(), worker: new Uint8Array() },
+  keys: { submission: [], worker: [] },
+  workerCredentialKeys: [],
+  rules: DEFAULT_TOKEN_RULES,
 };
 
 /** Trust by network, keeping the keys: drivers launched from there still get tokens. */
@@ -74,35 +145,60 @@ function algorithmsFor(key: Uint8Array): string[] {
 
 /** The scope of the token a driver gets: the application routes of its own applications. */
 const DRIVER_SCOPE = 'application';
+/** The scope of a registered worker's credential: that worker's routes. */
+const WORKER_SCOPE = 'worker';
+
+/** A token's lifetime within the rules; a driver's token is bounded by its driver instead. */
+function withinLifetime(claims: JWTPayload, rules: TokenRules, nowSec: number): boolean {
+  if (claims.exp === undefined) return !rules.requireExpiration;
+  if (driverOfToken(claims) !== undefined) return true;
+  const from = typeof claims.iat === 'number' ? Math.min(claims.iat, nowSec) : nowSec;
+  return claims.exp - from <= rules.maxLifetimeSec;
+}
 
 /** Checks an Authorization header the way Spark's JWSFilter does; its claims when ok. */
 export async function verifyToken(
   header: string | undefined,
-  key: Uint8Array,
+  keys: readonly Uint8Array[],
+  rules: TokenRules,
   now = Date.now(),
 ): Promise<{ verdict: Verdict; claims?: JWTPayload }> {
   if (header === undefined) return { verdict: 'missing' };
   if (!header.startsWith('Bearer ')) return { verdict: 'malformed' };
-  try {
-    const { payload } = await jwtVerify(header.slice('Bearer '.length), key, {
-      algorithms: algorithmsFor(key),
-      currentDate: new Date(now),
-    });
-    return { verdict: 'ok', claims: payload };
-  } catch {
-    return { verdict: 'invalid' };
+  for (const key of keys) {
+    try {
+      const { payload } = await jwtVerify(header.slice('Bearer '.length), key, {
+        algorithms: algorithmsFor(key),
+        currentDate: new Date(now),
+      });
+      if (!withinLifetime(payload, rules, Math.floor(now / 1000))) return { verdict: 'invalid' };
+      return { verdict: 'ok', claims: payload };
+    } catch {
+      // The next key, if a rotation left two.
+    }
   }
+  return { verdict: 'invalid' };
 }
+
+/** What a verified header is: a submission token, the worker key's, or a worker's own. */
+export type Credential =
+  | { readonly kind: 'submission'; readonly claims: JWTPayload }
+  | { readonly kind: 'worker'; readonly claims: JWTPayload; readonly workerId?: string };
 
 /** Which kind of credential a header carries, if any verifies, and its claims. */
 export async function credentialOf(
   header: string | undefined,
   auth: AuthConfig,
   now = Date.now(),
-): Promise<{ kind: CredentialKind; claims: JWTPayload } | undefined> {
-  for (const kind of ['submission', 'worker'] as const) {
-    const { verdict, claims } = await verifyToken(header, auth.keys[kind], now);
-    if (verdict === 'ok' && claims) return { kind, claims };
+): Promise<Credential | undefined> {
+  const check = (keys: readonly Uint8Array[]) => verifyToken(header, keys, auth.rules, now);
+  const submission = await check(auth.keys.submission);
+  if (submission.claims) return { kind: 'submission', claims: submission.claims };
+  const bootstrap = await check(auth.keys.worker);
+  if (bootstrap.claims) return { kind: 'worker', claims: bootstrap.claims };
+  const own = await check(auth.workerCredentialKeys);
+  if (own.claims?.scope === WORKER_SCOPE && typeof own.claims.sub === 'string') {
+    return { kind: 'worker', claims: own.claims, workerId: own.claims.sub };
   }
   return undefined;
 }
@@ -124,16 +220,28 @@ export async function mintToken(
     .sign(key);
 }
 
+/** How long a worker's credential lasts; its heartbeats renew it past half-life. */
+export const WORKER_CREDENTIAL_TTL_SEC = 3600;
+
+/** The credential a registered worker uses from then on: its routes only. */
+export function workerCredential(auth: AuthConfig, workerId: string): Promise<string> | undefined {
+  const [key] = auth.workerCredentialKeys;
+  if (auth.mode === 'off' || !key) return undefined;
+  return mintToken(key, { sub: workerId, scope: WORKER_SCOPE }, WORKER_CREDENTIAL_TTL_SEC);
+}
+
 export const isLoopback = (ip: string | undefined): boolean =>
   ip === '127.0.0.1' || ip === '::1' || (ip?.startsWith('127.') ?? false);
 
 /**
  * The token a driver gets with its LaunchDriver, for the application routes: a submission
- * credential naming the driver, long-lived because drivers can run for days.
+ * credential naming the driver, long-lived because drivers can run for days, and refused
+ * the moment its driver is no longer active (lib/api/applications.ts).
  */
 export async function driverToken(auth: AuthConfig, driverId: string): Promise<string | undefined> {
-  if (auth.mode === 'off') return undefined;
-  return mintToken(auth.keys.submission, { sub: driverId, scope: DRIVER_SCOPE }, 30 * 24 * 3600);
+  const [key] = auth.keys.submission;
+  if (auth.mode === 'off' || !key) return undefined;
+  return mintToken(key, { sub: driverId, scope: DRIVER_SCOPE }, 30 * 24 * 3600);
 }
 
 /** Launch commands with each LaunchDriver carrying its driver's token. */

@@ -22,7 +22,14 @@ import {
 import type { Effect } from '../core/lifecycle.js';
 import { killCommands } from '../protocol/commands.js';
 import { openTable, type Table } from '../store/table.js';
-import { AUTH_OFF, type AuthConfig, decodeKey, jwsAuth, trustNetwork } from './auth.js';
+import {
+  AUTH_OFF,
+  type AuthConfig,
+  decodeKeys,
+  jwsAuth,
+  tokenRules,
+  trustNetwork,
+} from './auth.js';
 import type { EventSource } from './http.js';
 
 export interface ApiDeps {
@@ -74,9 +81,14 @@ export function placeholdersFrom(
 /**
  * Auth from SPARKPLANE_AUTH (`jws`, the default, or `off`) and the two base64url keys: in
  * AWS from Secrets Manager (SPARKPLANE_SUBMISSION_KEY_SECRET, SPARKPLANE_WORKER_KEY_SECRET:
- * secret ids), else from SPARKPLANE_SUBMISSION_KEY and SPARKPLANE_WORKER_KEY.
+ * secret ids), else from SPARKPLANE_SUBMISSION_KEY and SPARKPLANE_WORKER_KEY. Either may
+ * hold two keys during a rotation (the new one first). The token rules come from the
+ * master's properties.
  */
-export async function authFromEnv(env: NodeJS.ProcessEnv): Promise<AuthConfig> {
+export async function authFromEnv(
+  env: NodeJS.ProcessEnv,
+  props: Readonly<Record<string, string>> = propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? ''),
+): Promise<AuthConfig> {
   const mode = env.SPARKPLANE_AUTH ?? 'jws';
   if (mode === 'off') return AUTH_OFF;
   if (mode !== 'jws') throw new ConfigError(`SPARKPLANE_AUTH must be jws or off, not ${mode}`);
@@ -95,7 +107,11 @@ export async function authFromEnv(env: NodeJS.ProcessEnv): Promise<AuthConfig> {
       'the submission and worker keys are required (SPARKPLANE_*_KEY_SECRET or SPARKPLANE_*_KEY) unless SPARKPLANE_AUTH=off',
     );
   }
-  return jwsAuth(decodeKey('the submission key', submission), decodeKey('the worker key', worker));
+  return jwsAuth(
+    decodeKeys('the submission key', submission),
+    decodeKeys('the worker key', worker),
+    tokenRules(props),
+  );
 }
 
 /**
@@ -143,7 +159,7 @@ export async function apiDepsFromEnv(
     nudge: nudgerFromEnv(env, sqs),
     master,
     worker: workerConfig(props),
-    auth: await authFromEnv(env),
+    auth: await authFromEnv(env, props),
     placeholder: placeholdersFrom(env.SPARKPLANE_PLACEHOLDERS ?? '', env),
     driverTemplates: driverTemplatesFromEnv(env),
     now: Date.now,

@@ -74,6 +74,7 @@ export function sparkJwsFilter(auth: AuthConfig): Middleware {
     const { verdict, claims } = await verifyToken(
       reqCtx.req.headers.get('authorization') ?? undefined,
       auth.keys.submission,
+      auth.rules,
     );
     if (verdict !== 'ok') return containerError(403, REASONS[verdict], path);
     // A driver's token is for its own application's routes, never for submissions.
@@ -85,13 +86,31 @@ export function sparkJwsFilter(auth: AuthConfig): Middleware {
 
 /**
  * Our own routes: a bearer token of the route's credential kind. 401 when none verifies,
- * 403 when it is a valid token of the other kind.
+ * 403 when it is a valid token of another kind or for another holder.
  */
 const driverOfRequest = new WeakMap<object, string>();
+const credentialExpiry = new WeakMap<object, number>();
 
 /** The driver whose token authorised this request, when it was a driver's token. */
 export const requestingDriver = (reqCtx: RequestContext): string | undefined =>
   driverOfRequest.get(reqCtx.event as object);
+
+/** When the worker credential that authorised this request expires (epoch seconds). */
+export const credentialExpiresSec = (reqCtx: RequestContext): number | undefined =>
+  credentialExpiry.get(reqCtx.event as object);
+
+const wrongCredential = (message: string) => json(403, { error: 'wrong_credential', message });
+
+/** The worker a `/v1/workers/<id>/…` path names; none for registration. */
+function workerOfPath(reqCtx: RequestContext): string | undefined {
+  const [, id] = /^\/v1\/workers\/([^/]+)/.exec(new URL(reqCtx.req.url).pathname) ?? [];
+  if (id === undefined) return undefined;
+  try {
+    return decodeURIComponent(id);
+  } catch {
+    return id;
+  }
+}
 
 export function requireCredential(
   auth: AuthConfig,
@@ -115,36 +134,53 @@ export function requireCredential(
     }
     const header = reqCtx.req.headers.get('authorization') ?? undefined;
     const found = await credentialOf(header, auth);
-    const driver = found?.kind === 'submission' ? driverOfToken(found.claims) : undefined;
-    if (driver !== undefined && kind === 'submission') {
-      if (!options.drivers) {
+    if (found === undefined) {
+      return json(
+        401,
+        {
+          error: 'unauthorized',
+          message:
+            header === undefined
+              ? `Authorization: Bearer <${kind} token> is required`
+              : 'The bearer token is malformed, expired, without a valid exp or not signed with the right key',
+        },
+        { 'www-authenticate': 'Bearer' },
+      );
+    }
+    if (found.kind !== kind) {
+      return wrongCredential(
+        `A ${found.kind} token cannot be used here; these routes need a ${kind} token`,
+      );
+    }
+    if (found.kind === 'submission') {
+      const driver = driverOfToken(found.claims);
+      if (driver !== undefined) {
+        if (!options.drivers) {
+          return wrongCredential("A driver's token works only on the application routes");
+        }
+        driverOfRequest.set(reqCtx.event as object, driver);
+      }
+    } else {
+      // The worker key registers; from then on a worker uses the credential naming it.
+      const named = workerOfPath(reqCtx);
+      if (named === undefined && found.workerId !== undefined) {
+        return wrongCredential('Registration needs a token signed with the worker key');
+      }
+      if (named !== undefined && found.workerId === undefined) {
+        return wrongCredential(
+          'The worker key only registers a worker: use the credential its registration returned',
+        );
+      }
+      if (named !== undefined && found.workerId !== named) {
         return json(403, {
-          error: 'wrong_credential',
-          message: "A driver's token works only on the application routes",
+          error: 'wrong_worker',
+          message: `This credential is worker ${found.workerId}'s, not ${named}'s`,
         });
       }
-      driverOfRequest.set(reqCtx.event as object, driver);
+      if (typeof found.claims.exp === 'number') {
+        credentialExpiry.set(reqCtx.event as object, found.claims.exp);
+      }
     }
-    if (found?.kind === kind) {
-      await next();
-      return;
-    }
-    if (found !== undefined) {
-      return json(403, {
-        error: 'wrong_credential',
-        message: `A ${found.kind} token cannot be used here; these routes need a ${kind} token`,
-      });
-    }
-    return json(
-      401,
-      {
-        error: 'unauthorized',
-        message:
-          header === undefined
-            ? `Authorization: Bearer <${kind} token> is required`
-            : 'The bearer token is malformed, expired or not signed with the right key',
-      },
-      { 'www-authenticate': 'Bearer' },
-    );
+    await next();
   };
 }

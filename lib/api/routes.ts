@@ -6,11 +6,12 @@ import { applicationsHandler } from './applications.js';
 import { clusterHandler } from './cluster.js';
 import type { ApiDeps } from './deps.js';
 import { submissionsHandler } from './submissions.js';
-import { workersHandler } from './workers.js';
+import { commandsHandler, workersHandler } from './workers.js';
 
 export const API_FUNCTIONS = {
   submissions: submissionsHandler,
   workers: workersHandler,
+  commands: commandsHandler,
   applications: applicationsHandler,
   cluster: clusterHandler,
 } as const;
@@ -20,6 +21,7 @@ export type ApiFunction = keyof typeof API_FUNCTIONS;
 export const API_ROUTES: readonly { readonly routeKey: string; readonly fn: ApiFunction }[] = [
   { routeKey: 'ANY /v1/workers', fn: 'workers' },
   { routeKey: 'ANY /v1/workers/{proxy+}', fn: 'workers' },
+  { routeKey: 'POST /v1/workers/{workerId}/commands', fn: 'commands' },
   { routeKey: 'ANY /v1/applications', fn: 'applications' },
   { routeKey: 'ANY /v1/applications/{proxy+}', fn: 'applications' },
   { routeKey: 'ANY /json', fn: 'cluster' },

@@ -2,7 +2,7 @@
 // state, ExecutorStateChanged, DriverStateChanged, WorkerDecommissioning.
 
 import { z } from 'zod';
-import { ensureWorkerQueue } from '../cloud/worker-queues.js';
+import { ensureWorkerQueue, receiveCommands, UnknownWorkerQueue } from '../cloud/worker-queues.js';
 import { workerId as formatWorkerId } from '../core/ids.js';
 import {
   decommissionWorker,
@@ -28,9 +28,9 @@ import { type Assignment, assignmentKey, PK, recordFromItem } from '../store/lay
 import { acknowledgeLaunch } from '../store/pool.js';
 import { getItems, loadRegistration, loadScope } from '../store/scope.js';
 import { recordHeartbeat } from '../store/workers.js';
-import { driverToken } from './auth.js';
+import { driverToken, WORKER_CREDENTIAL_TTL_SEC, workerCredential } from './auth.js';
 import { type ApiDeps, performEffects, watchSafely } from './deps.js';
-import { requireCredential } from './guards.js';
+import { credentialExpiresSec, requireCredential } from './guards.js';
 import {
   ApiError,
   id,
@@ -231,15 +231,16 @@ export function workersHandler(deps: ApiDeps) {
     if (outcome.kind === 'failed') throw new ApiError(409, 'address_in_use', outcome.message);
     if (launchToken && outcome.kind === 'registered')
       await acknowledgeLaunch(deps.table, launchToken);
-    const queueUrl = await ensureWorkerQueue(deps.sqs, workerId);
+    await ensureWorkerQueue(deps.sqs, workerId);
     await performEffects(deps, applied.effects, `worker ${workerId} registered`);
     await watchSafely(deps);
+    const credential = await workerCredential(deps.auth, workerId);
     return json(200, {
       workerId,
       duplicate: outcome.kind === 'duplicate',
       heartbeatIntervalMs: Math.floor((deps.master.workerTimeoutSec * 1000) / 4),
       workerTimeoutMs: deps.master.workerTimeoutSec * 1000,
-      commands: { queueUrl },
+      ...(credential === undefined ? {} : { credential }),
     });
   });
 
@@ -248,15 +249,23 @@ export function workersHandler(deps: ApiDeps) {
     const body = await jsonBody(reqCtx, heartbeat, 4096 * KiB);
     const stored = await recordHeartbeat(deps.table, workerId, deps.now());
     if (!stored) return json(200, { reconnect: true });
-    return json(200, await desiredState(deps, stored.generation, stored.assigned, body));
+    const desired = await desiredState(deps, stored.generation, stored.assigned, body);
+    // A credential past half its life is renewed with the answer.
+    const expires = credentialExpiresSec(reqCtx);
+    const renew =
+      expires !== undefined && expires * 1000 - deps.now() < (WORKER_CREDENTIAL_TTL_SEC * 1000) / 2;
+    const credential = renew ? await workerCredential(deps.auth, workerId) : undefined;
+    return json(200, credential === undefined ? desired : { ...desired, credential });
   });
 
   /**
    * ExecutorStateChanged and DriverStateChanged, in order, a bounded number per transaction
-   * (halved while one is too large). As in Spark, a report is taken whichever worker sends
-   * it: executor and driver ids are never reused, so only the one that runs it knows it.
+   * (halved while one is too large); a report about what another worker runs is rejected.
    */
-  const applyReports = async (reports: readonly WorkerReport[]): Promise<ReportOutcome[]> => {
+  const applyReports = async (
+    workerId: string,
+    reports: readonly WorkerReport[],
+  ): Promise<ReportOutcome[]> => {
     if (reports.length === 0) return [];
     const scope = {
       applications: [...new Set(reports.flatMap((r) => (r.kind === 'executor' ? [r.appId] : [])))],
@@ -266,7 +275,8 @@ export function workersHandler(deps: ApiDeps) {
       const applied = await applyEvent(
         deps.table,
         () => loadScope(deps.table, scope),
-        (cluster, budget) => workerReports(cluster, reports, deps.master, deps.now(), budget),
+        (cluster, budget) =>
+          workerReports(cluster, reports, deps.master, deps.now(), budget, workerId),
         options(),
       );
       await performEffects(deps, applied.effects, `${reports.length} state report(s)`);
@@ -275,40 +285,45 @@ export function workersHandler(deps: ApiDeps) {
       if (!(e instanceof TransitionTooLarge) || reports.length === 1) throw e;
       const half = Math.ceil(reports.length / 2);
       return [
-        ...(await applyReports(reports.slice(0, half))),
-        ...(await applyReports(reports.slice(half))),
+        ...(await applyReports(workerId, reports.slice(0, half))),
+        ...(await applyReports(workerId, reports.slice(half))),
       ];
     }
   };
-  const inChunks = async (reports: readonly WorkerReport[]): Promise<ReportOutcome[]> => {
+  const inChunks = async (
+    workerId: string,
+    reports: readonly WorkerReport[],
+  ): Promise<ReportOutcome[]> => {
     const outcomes: ReportOutcome[] = [];
     for (let i = 0; i < reports.length; i += REPORTS_PER_TRANSACTION) {
-      outcomes.push(...(await applyReports(reports.slice(i, i + REPORTS_PER_TRANSACTION))));
+      outcomes.push(
+        ...(await applyReports(workerId, reports.slice(i, i + REPORTS_PER_TRANSACTION))),
+      );
     }
     return outcomes;
   };
 
   // A worker's reports, batched: every change since its last batch, once each.
   on('POST', '/v1/workers/:workerId/states', async (reqCtx) => {
-    pathParam(reqCtx, 'workerId', id);
+    const workerId = pathParam(reqCtx, 'workerId', id);
     const { reports } = await jsonBody(reqCtx, stateReports, 1024 * KiB);
-    return json(200, { outcomes: await inChunks(reports) });
+    return json(200, { outcomes: await inChunks(workerId, reports) });
   });
 
   on('POST', '/v1/workers/:workerId/executors/:appId/:executorId/state', async (reqCtx) => {
-    pathParam(reqCtx, 'workerId', id);
+    const workerId = pathParam(reqCtx, 'workerId', id);
     const appId = pathParam(reqCtx, 'appId', id);
     const executorId = pathParam(reqCtx, 'executorId', executorIdParam);
     const body = await jsonBody(reqCtx, executorReport, 64 * KiB);
-    const [outcome] = await inChunks([{ kind: 'executor', appId, executorId, ...body }]);
+    const [outcome] = await inChunks(workerId, [{ kind: 'executor', appId, executorId, ...body }]);
     return json(200, { outcome });
   });
 
   on('POST', '/v1/workers/:workerId/drivers/:driverId/state', async (reqCtx) => {
-    pathParam(reqCtx, 'workerId', id);
+    const workerId = pathParam(reqCtx, 'workerId', id);
     const driverId = pathParam(reqCtx, 'driverId', id);
     const body = await jsonBody(reqCtx, driverReport, 128 * KiB);
-    const [outcome] = await inChunks([{ kind: 'driver', driverId, ...body }]);
+    const [outcome] = await inChunks(workerId, [{ kind: 'driver', driverId, ...body }]);
     return json(200, { outcome });
   });
 
@@ -346,5 +361,35 @@ export function workersHandler(deps: ApiDeps) {
     return json(200, { workerId, state });
   });
 
+  return lambdaHandler(router);
+}
+
+const commandPoll = z.object({
+  /** Receipts of the commands the worker acted on since its last poll. */
+  acknowledge: z.array(z.string().min(1).max(2048)).max(100).default([]),
+  /** How long to wait for a command; the HTTP API's limit is 30 s. */
+  waitSec: z.number().int().min(0).max(20).default(20),
+});
+
+/**
+ * The push channel's receiving end: a worker long-polls its own queue through here, with
+ * its own credential, so it can read no other worker's commands (its own function in AWS,
+ * with little memory, because it mostly waits).
+ */
+export function commandsHandler(deps: ApiDeps) {
+  const { router, on } = jsonRouter(deps.logger);
+  router.use(requireCredential(deps.auth, 'worker'));
+  on('POST', '/v1/workers/:workerId/commands', async (reqCtx) => {
+    const workerId = pathParam(reqCtx, 'workerId', id);
+    const { acknowledge, waitSec } = await jsonBody(reqCtx, commandPoll, 256 * KiB);
+    try {
+      return json(200, {
+        commands: await receiveCommands(deps.sqs, workerId, acknowledge, waitSec),
+      });
+    } catch (e) {
+      if (!(e instanceof UnknownWorkerQueue)) throw e;
+      throw new ApiError(404, 'unknown_worker', `Worker ${workerId} has no command queue`);
+    }
+  });
   return lambdaHandler(router);
 }

@@ -1,12 +1,17 @@
-// The push channel: each worker has its own SQS queue for commands. Pushing is only an
-// accelerator — a worker that misses a message converges on its next heartbeat from the
-// desired state on its item — so a failed push is reported, never fatal.
+// The push channel: each worker has its own SQS queue for commands, which only the control
+// plane touches: a worker long-polls it through its own authorised route
+// (`POST /v1/workers/{id}/commands`), so no worker task holds AWS credentials to read
+// another's. Pushing is only an accelerator — a worker that misses a message converges on
+// its next heartbeat from the desired state on its item — so a failed push is reported,
+// never fatal.
 import { createHash } from 'node:crypto';
 import {
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueUrlCommand,
   QueueDoesNotExist,
+  ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -21,12 +26,16 @@ const SQS_BATCH = 10;
 export const workerQueuePrefix = (): string =>
   process.env.WORKER_QUEUE_PREFIX ?? 'sparkplane-worker-';
 
-/** A queue name SQS accepts (letters, digits, `-`, `_`; at most 80 characters). */
+/**
+ * A queue name SQS accepts (letters, digits, `-`, `_`; at most 80 characters), a different
+ * one for every worker id: the readable part loses characters, so a digest of the whole id
+ * always follows it (two ids differing only in `.` and `_` must not share a queue).
+ */
 export function workerQueueName(workerId: string): string {
-  const name = `${workerQueuePrefix()}${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  if (name.length <= 80) return name;
-  const digest = createHash('sha256').update(workerId).digest('hex').slice(0, 16);
-  return `${name.slice(0, 63)}-${digest}`;
+  const digest = createHash('sha256').update(workerId).digest('hex').slice(0, 24);
+  const prefix = workerQueuePrefix();
+  const readable = workerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80 - prefix.length - 25);
+  return `${prefix}${readable}-${digest}`;
 }
 
 /**
@@ -106,4 +115,61 @@ export async function pushCommands(
     }),
   );
   return { sent, unreached };
+}
+
+export class UnknownWorkerQueue extends Error {
+  override readonly name = 'UnknownWorkerQueue';
+}
+
+/** A command as the worker's route hands it out: acknowledge `receipt` once acted on. */
+export interface ReceivedCommand {
+  readonly receipt: string;
+  readonly command: WorkerCommand;
+}
+
+/**
+ * One long poll of a worker's queue on its behalf, after deleting what it acknowledged
+ * (receipts of another queue fail and are ignored). Unreadable messages are dropped.
+ */
+export async function receiveCommands(
+  sqs: SQSClient,
+  workerId: string,
+  acknowledge: readonly string[],
+  waitSec: number,
+): Promise<ReceivedCommand[]> {
+  try {
+    const QueueUrl = await queueUrl(sqs, workerId);
+    const drop = async (receipts: readonly string[]) => {
+      for (let i = 0; i < receipts.length; i += SQS_BATCH) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl,
+            Entries: receipts
+              .slice(i, i + SQS_BATCH)
+              .map((ReceiptHandle, k) => ({ Id: String(k), ReceiptHandle })),
+          }),
+        );
+      }
+    };
+    await drop(acknowledge);
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: waitSec, MaxNumberOfMessages: 10 }),
+    );
+    const received: ReceivedCommand[] = [];
+    const unreadable: string[] = [];
+    for (const m of Messages) {
+      if (!m.ReceiptHandle) continue;
+      try {
+        received.push({ receipt: m.ReceiptHandle, command: JSON.parse(m.Body ?? '') });
+      } catch {
+        unreadable.push(m.ReceiptHandle);
+      }
+    }
+    await drop(unreadable);
+    return received;
+  } catch (e) {
+    if (!(e instanceof QueueDoesNotExist)) throw e;
+    queueUrls.delete(workerId);
+    throw new UnknownWorkerQueue(workerId);
+  }
 }

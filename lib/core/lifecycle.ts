@@ -874,19 +874,37 @@ export type WorkerReport =
       readonly exception?: string;
     };
 
-/** A worker's batch of ExecutorStateChanged and DriverStateChanged, applied in order. */
+/** The worker an executor or driver a report names runs on, if it is known. */
+function runsOn(cluster: Cluster, r: WorkerReport): string | undefined {
+  return r.kind === 'executor'
+    ? byId(cluster.executors, executorKey(r.appId, r.executorId))?.workerId
+    : byId(cluster.drivers, r.driverId)?.workerId;
+}
+
+/**
+ * A worker's batch of ExecutorStateChanged and DriverStateChanged, applied in order. Spark
+ * takes a report from whichever worker sends it; here `reporter` is the worker whose
+ * credential sent it, and a report about what another worker runs is rejected, so one
+ * worker cannot end another's drivers or executors.
+ */
 export function workerReports(
   cluster: Cluster,
   reports: readonly WorkerReport[],
   config: Pick<MasterConfig, 'maxExecutorRetries'>,
   now: number,
   budget?: Budget,
+  reporter?: string,
 ): Transition & { outcomes: ReportOutcome[] } {
   let next = cluster;
   const effects: Effect[] = [];
   const outcomes: ReportOutcome[] = [];
   let unsettled = false;
   for (const r of reports) {
+    const elsewhere = runsOn(next, r);
+    if (reporter !== undefined && elsewhere !== undefined && elsewhere !== reporter) {
+      outcomes.push('rejected');
+      continue;
+    }
     const t =
       r.kind === 'executor'
         ? executorStateChanged(next, r, config, now, budget)

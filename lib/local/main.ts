@@ -86,7 +86,6 @@ let agentExited: ((instanceId: string, reason: string) => void) | undefined;
 const connect = (url: string) =>
   (launcher = new LocalLauncher({
     masterUrl: url,
-    sqsEndpoint: emulators.sqsEndpoint,
     cores: Number(values.cores),
     memory: values.memory,
     workDirs: join(base, 'work'),
@@ -157,10 +156,8 @@ const workDirs = Array.from({ length: elastic ? maxWorkers : workers }, (_, i) =
 );
 writeFileSync(join(base, 'local.json'), `${JSON.stringify({ url: cp.url, workDirs }, null, 2)}\n`);
 
-const token =
-  authConfig.mode === 'jws'
-    ? await mintToken(authConfig.keys.submission, {}, 24 * 3600)
-    : undefined;
+const [submissionKey] = authConfig.keys.submission;
+const token = submissionKey ? await mintToken(submissionKey, {}, 24 * 3600) : undefined;
 
 // Ready when every worker has registered; not ready (and said so) when they did not.
 const deadline = Date.now() + 60_000;

@@ -7,11 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerInstance, WorkerLauncher } from '../cloud/worker-pool.js';
 import { sharingFate } from '../worker/fate.js';
-import { LOCAL_AWS } from './emulators.js';
 
 export interface LocalWorkerOptions {
   readonly masterUrl: string;
-  readonly sqsEndpoint: string;
   readonly cores: number;
   /** A Spark memory string per worker, e.g. `4g`. */
   readonly memory: string;
@@ -67,11 +65,6 @@ export class LocalLauncher implements WorkerLauncher {
     const child = spawn(command as string, args, {
       env: {
         ...(this.o.env ?? process.env),
-        AWS_ENDPOINT_URL_SQS: this.o.sqsEndpoint,
-        AWS_REGION: LOCAL_AWS.region,
-        AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         SPARKPLANE_INSTANCE_ID: instanceId,
         SPARKPLANE_LAUNCH_TOKEN: token,
         ...(this.o.sparkWorkerOpts ? { SPARK_WORKER_OPTS: this.o.sparkWorkerOpts } : {}),

@@ -1,8 +1,10 @@
 // The worker agent: what runs in each ECS task (or as a local process). It registers like a
 // Spark worker, heartbeats, and runs the drivers and executors the master assigns it as
-// child processes. Commands arrive on its own SQS queue right after the master commits
-// them; the heartbeat answer carries the whole desired state, so a missed command is
-// corrected within one heartbeat either way (level-triggered).
+// child processes. Commands arrive right after the master commits them, through a long poll
+// of its own command route; the heartbeat answer carries the whole desired state, so a
+// missed command is corrected within one heartbeat either way (level-triggered). The agent
+// holds no AWS credentials: only its worker key, to register, and then the credential
+// naming its worker that the registration returned.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,11 +13,6 @@ import { readdir, stat } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import { mintToken } from '../api/auth.js';
 import type { WorkerConfig } from '../core/config.js';
 import type { DriverState, ExecutorState, ResourceAddresses } from '../core/model.js';
@@ -48,9 +45,8 @@ export interface AgentOptions {
   readonly resources: ResourceAddresses;
   readonly workDir: string;
   readonly config: WorkerConfig;
-  /** Signs this worker's bearer tokens; none when the control plane runs without auth. */
+  /** Signs this worker's registration; none when the control plane runs without auth. */
   readonly workerKey?: Uint8Array;
-  readonly sqs: SQSClient;
   readonly logger: Logger;
   /** What runs this worker (its ECS task ARN) and the pool launch that started it. */
   readonly instanceId?: string;
@@ -111,12 +107,12 @@ export class WorkerAgent {
   /** Ids that ended here: executor and driver ids are never reused, so never relaunched. */
   private readonly ended = new Set<string>();
   private readonly scratch = new Map<string, string>();
-  private token?: { value: string; renewAtMs: number };
+  /** The credential naming this worker, from its registration (renewed by heartbeats). */
+  private credential?: string;
   private heartbeatMs = 15_000;
   private registered = false;
   private stopping = false;
   private decommissioned = false;
-  private queueUrl?: string;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly abort = new AbortController();
   private polling?: Promise<void>;
@@ -132,22 +128,32 @@ export class WorkerAgent {
 
   // ---- the master ----------------------------------------------------------------------
 
-  private async authorization(): Promise<Record<string, string>> {
+  /** A short-lived token from the worker key to register; the credential for the rest. */
+  private async authorization(registering: boolean): Promise<Record<string, string>> {
     if (!this.o.workerKey) return {};
-    if (!this.token || Date.now() > this.token.renewAtMs) {
-      const value = await mintToken(this.o.workerKey, { sub: this.o.workerId }, 3600);
-      this.token = { value, renewAtMs: Date.now() + 3000 * 1000 };
-    }
-    return { authorization: `Bearer ${this.token.value}` };
+    const token = registering
+      ? await mintToken(this.o.workerKey, { sub: this.o.workerId }, 300)
+      : this.credential;
+    return token ? { authorization: `Bearer ${token}` } : {};
   }
 
-  private async call(path: string, body: unknown): Promise<Response> {
-    return fetch(`${this.o.place.masterUrl}${path}`, {
+  private async call(
+    path: string,
+    body: unknown,
+    signal: AbortSignal = AbortSignal.timeout(10_000),
+  ): Promise<Response> {
+    const response = await fetch(`${this.o.place.masterUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(await this.authorization()) },
+      headers: {
+        'content-type': 'application/json',
+        ...(await this.authorization(path === '/v1/workers')),
+      },
       body: JSON.stringify(body ?? {}),
-      signal: AbortSignal.timeout(10_000),
+      signal,
     });
+    // A credential that lapsed (a long partition, a key rotation): register again.
+    if (response.status === 401 && path !== '/v1/workers') this.registered = false;
+    return response;
   }
 
   /** RegisterWorker with Spark's back-off; exits the process when the master refuses. */
@@ -174,7 +180,7 @@ export class WorkerAgent {
         if (r.status === 409) throw new RegistrationRefused(String(body.message));
         if (!r.ok) throw new Error(`${r.status} ${JSON.stringify(body)}`);
         this.heartbeatMs = Number(body.heartbeatIntervalMs);
-        this.queueUrl = (body.commands as { queueUrl?: string } | undefined)?.queueUrl;
+        if (typeof body.credential === 'string') this.credential = body.credential;
         this.registered = true;
         this.o.logger.info('registered', { workerId: this.id, duplicate: body.duplicate });
         return;
@@ -214,6 +220,7 @@ export class WorkerAgent {
     if (!r.ok) throw new Error(`heartbeat: ${r.status} ${await r.text()}`);
     const answer = (await r.json()) as {
       reconnect: boolean;
+      credential?: string;
       launchExecutors?: LaunchExecutor[];
       launchDrivers?: LaunchDriver[];
       killExecutors?: KillExecutor[];
@@ -226,6 +233,7 @@ export class WorkerAgent {
       await this.register();
       return;
     }
+    if (answer.credential) this.credential = answer.credential;
     for (const c of [
       ...(answer.killExecutors ?? []),
       ...(answer.killDrivers ?? []),
@@ -559,39 +567,27 @@ export class WorkerAgent {
 
   /** The push channel: commands arrive here right after the master committed them. */
   private async listen(): Promise<void> {
+    let acknowledge: string[] = [];
     while (!this.stopping) {
-      const queueUrl = this.queueUrl;
-      if (!queueUrl) {
+      if (!this.registered) {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
       try {
-        const { Messages = [] } = await this.o.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            WaitTimeSeconds: 20,
-            MaxNumberOfMessages: 10,
-          }),
-          { abortSignal: this.abort.signal },
+        const r = await this.call(
+          `/v1/workers/${encodeURIComponent(this.id)}/commands`,
+          { acknowledge, waitSec: 20 },
+          AbortSignal.any([this.abort.signal, AbortSignal.timeout(30_000)]),
         );
-        for (const m of Messages) {
-          try {
-            this.handle(JSON.parse(m.Body ?? '') as WorkerCommand);
-          } catch (e) {
-            this.o.logger.warn('unreadable command', { error: (e as Error).message });
-          }
-        }
-        if (Messages.length > 0) {
-          await this.o.sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-            }),
-          );
-        }
+        if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+        const { commands } = (await r.json()) as {
+          commands: { receipt: string; command: WorkerCommand }[];
+        };
+        for (const { command } of commands) this.handle(command);
+        acknowledge = commands.map((c) => c.receipt);
       } catch (e) {
         if (this.stopping) return;
-        this.o.logger.warn('command queue unreachable; the heartbeat carries the commands', {
+        this.o.logger.warn('command route unreachable; the heartbeat carries the commands', {
           error: (e as Error).message,
         });
         await new Promise((r) => setTimeout(r, 5000));

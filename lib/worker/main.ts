@@ -7,7 +7,6 @@ import { availableParallelism, networkInterfaces, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { decodeKey } from '../api/auth.js';
 import { propertiesFromJavaOptions, workerConfig } from '../core/config.js';
 import { workerId } from '../core/ids.js';
@@ -70,7 +69,6 @@ const memoryMb = memory
   : Math.max(1024, Math.floor(totalmem() / 2 ** 20) - 1024);
 const id = workerId(config.idPattern, Date.now(), host, port);
 const logger = new Logger({ serviceName: 'sparkplane-worker', persistentKeys: { workerId: id } });
-const sqsEndpoint = env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
 
 const instance = await instanceId();
 const agent = new WorkerAgent({
@@ -92,7 +90,6 @@ const agent = new WorkerAgent({
   ...(env.SPARKPLANE_WORKER_KEY
     ? { workerKey: decodeKey('SPARKPLANE_WORKER_KEY', env.SPARKPLANE_WORKER_KEY) }
     : {}),
-  sqs: new SQSClient(sqsEndpoint ? { endpoint: sqsEndpoint } : {}),
   logger,
   ...(instance ? { instanceId: instance } : {}),
   ...(env.SPARKPLANE_LAUNCH_TOKEN ? { launchToken: env.SPARKPLANE_LAUNCH_TOKEN } : {}),

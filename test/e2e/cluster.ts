@@ -92,7 +92,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     (shape, i) =>
       new LocalLauncher({
         masterUrl: cp.url,
-        sqsEndpoint: inject('sqsEndpoint'),
         ...shape,
         workDirs: join(workDirs, String(i + 1)),
         firstPort: firstPort + i,

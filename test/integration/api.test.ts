@@ -1,9 +1,11 @@
 // The HTTP API over real HTTP on DynamoDB Local and fauxqs: what each route does, what it
 // costs in DynamoDB and SQS requests, and what it refuses.
 import { randomUUID } from 'node:crypto';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../bench/stats.js';
 import { workersHandler } from '../../lib/api/workers.js';
+import { pushCommands, workerQueueName } from '../../lib/cloud/worker-queues.js';
 import type { ControlPlane } from '../../lib/local/control-plane.js';
 import { runSchedulingPass } from '../../lib/store/pass.js';
 import { snapshot, startApi } from './api.js';
@@ -188,9 +190,6 @@ describe('workers', () => {
     const body = await jsonOf(r);
     expect(body.workerId).toMatch(/^worker-\d{14}-10\.1\.0\.1-7078$/);
     expect(body).toMatchObject({ duplicate: false, heartbeatIntervalMs: 15_000 });
-    expect(String((body.commands as { queueUrl: string }).queueUrl)).toContain(
-      'sparkplane-worker-',
-    );
     const dup = await post('/v1/workers', {
       host: '10.1.0.1',
       port: 7078,
@@ -210,6 +209,40 @@ describe('workers', () => {
     expect((await jsonOf(clash)).message).toBe(
       'Attempted to re-register worker at same address: 10.1.0.1:7078',
     );
+  });
+
+  it('commands: a worker long-polls its own queue through its route and acknowledges', async () => {
+    const r = await post('/v1/workers', { host: '10.1.9.1', port: 7078, cores: 1, memoryMb: 512 });
+    const { workerId } = (await jsonOf(r)) as { workerId: string };
+    const kill = { type: 'KillDriver', driverId: 'driver-20260101000000-0001' } as const;
+    await pushCommands(cp.deps.sqs, new Map([[workerId, [kill]]]));
+    const route = `/v1/workers/${workerId}/commands`;
+    const first = (await jsonOf(await post(route, { waitSec: 5 }))) as {
+      commands: { receipt: string; command: unknown }[];
+    };
+    expect(first.commands.map((c) => c.command)).toEqual([kill]);
+    const acked = await jsonOf(
+      await post(route, { waitSec: 0, acknowledge: first.commands.map((c) => c.receipt) }),
+    );
+    expect(acked).toEqual({ commands: [] });
+    const { QueueUrl } = await cp.deps.sqs.send(
+      new GetQueueUrlCommand({ QueueName: workerQueueName(workerId) }),
+    );
+    const { Attributes } = await cp.deps.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
+    // No queue, no commands: a worker never registered gets a 404, and bad polls a 400.
+    expect((await post('/v1/workers/worker-none/commands', { waitSec: 0 })).status).toBe(404);
+    const bad = await post(route, { waitSec: 21 });
+    expect(bad.status).toBe(400);
+    expect(String((await jsonOf(bad)).message)).toContain('waitSec');
   });
 
   it('a registration reads its address, not the cluster; two at one address: one wins', async () => {
@@ -271,7 +304,7 @@ describe('workers', () => {
     });
   });
 
-  it('reports: taken from any worker as Spark does, one by one or batched', async () => {
+  it("reports: one by one or batched, from the worker that runs it, never another's", async () => {
     const workerId = await register(7101, 8);
     const other = await register(7102, 8);
     const { appId } = await jsonOf(
@@ -288,27 +321,32 @@ describe('workers', () => {
     expect(executors).toHaveLength(3);
     const [first, ...rest] = executors as [(typeof executors)[0], ...typeof executors];
     const stranger = first.workerId === workerId ? other : workerId;
-    // Executor ids are never reused: only the worker that runs one can know of it.
-    const single = await post(
+    // Another worker cannot end (or start) what it does not run.
+    const untouched = await snapshot(cp.deps.table);
+    const forged = await post(
       `/v1/workers/${stranger}/executors/${appId}/${first.executorId}/state`,
+      { state: 'FAILED' },
+    );
+    expect(await jsonOf(forged)).toEqual({ outcome: 'rejected' });
+    expect(await snapshot(cp.deps.table)).toBe(untouched);
+    const single = await post(
+      `/v1/workers/${first.workerId}/executors/${appId}/${first.executorId}/state`,
       { state: 'RUNNING' },
     );
     expect(await jsonOf(single)).toEqual({ outcome: 'applied' });
-    const batch = await post(`/v1/workers/${workerId}/states`, {
+    for (const e of rest) {
+      const batch = await post(`/v1/workers/${e.workerId}/states`, {
+        reports: [{ kind: 'executor', appId, executorId: e.executorId, state: 'RUNNING' }],
+      });
+      expect(await jsonOf(batch)).toEqual({ outcomes: ['applied'] });
+    }
+    const batch = await post(`/v1/workers/${first.workerId}/states`, {
       reports: [
-        ...rest.map((e) => ({
-          kind: 'executor',
-          appId,
-          executorId: e.executorId,
-          state: 'RUNNING',
-        })),
         { kind: 'executor', appId, executorId: 99, state: 'RUNNING' },
         { kind: 'executor', appId, executorId: first.executorId, state: 'EXITED', exitStatus: 0 },
       ],
     });
-    expect(await jsonOf(batch)).toEqual({
-      outcomes: ['applied', 'applied', 'unknown', 'applied'],
-    });
+    expect(await jsonOf(batch)).toEqual({ outcomes: ['unknown', 'applied'] });
     const after = await jsonOf(await get(`/v1/applications/${appId}`));
     expect(after.coresGranted).toBe(2);
     const before = await snapshot(cp.deps.table);

@@ -10,7 +10,9 @@ import { jws, randomKeys, snapshot, startApi } from './api.js';
 
 const keys = randomKeys();
 let cp: ControlPlane;
-const ids = { worker: '', app: '', driver: '' };
+const ids = { worker: '', spare: '', app: '', driver: '' };
+/** Each registered worker's own credential, which its routes need. */
+const credentials = new Map<string, string>();
 
 type Family = 'spark' | 'worker' | 'submission';
 interface Route {
@@ -100,15 +102,15 @@ const routes: Route[] = [
     name: 'disconnect',
     family: 'worker',
     method: 'POST',
-    path: () => '/v1/workers/worker-none/disconnect',
-    ok: 404,
+    path: () => `/v1/workers/${ids.spare}/disconnect`,
+    ok: 200,
   },
   {
     name: 'decommission',
     family: 'worker',
     method: 'POST',
-    path: () => '/v1/workers/worker-none/decommission',
-    ok: 404,
+    path: () => `/v1/workers/${ids.spare}/decommission`,
+    ok: 200,
   },
   {
     name: 'register application',
@@ -167,9 +169,12 @@ const routes: Route[] = [
 
 type Credential = 'none' | 'bad signature' | 'expired' | 'wrong kind' | 'valid';
 
-async function header(credential: Credential, family: Family): Promise<string | undefined> {
+async function header(credential: Credential, route: Route): Promise<string | undefined> {
+  const family = route.family;
   const own = family === 'worker' ? keys.worker : keys.submission;
   const other = family === 'worker' ? keys.submission : keys.worker;
+  // Past registration, a worker's routes take the credential its registration returned.
+  const worker = /^\/v1\/workers\/([^/]+)/.exec(route.path())?.[1];
   switch (credential) {
     case 'none':
       return undefined;
@@ -183,7 +188,7 @@ async function header(credential: Credential, family: Family): Promise<string | 
     case 'wrong kind':
       return `Bearer ${await mintToken(other)}`;
     case 'valid':
-      return `Bearer ${await mintToken(own)}`;
+      return `Bearer ${worker ? credentials.get(worker) : await mintToken(own)}`;
   }
 }
 
@@ -210,11 +215,16 @@ beforeAll(async () => {
       headers: { authorization: auth, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  ids.worker = (
-    await json(
-      await post('/v1/workers', worker, { host: '10.9.0.1', port: 7078, cores: 1, memoryMb: 1024 }),
-    )
-  ).workerId as string;
+  for (const [name, host] of [
+    ['worker', '10.9.0.1'],
+    ['spare', '10.9.0.2'],
+  ] as const) {
+    const registered = await json(
+      await post('/v1/workers', worker, { host, port: 7078, cores: 1, memoryMb: 1024 }),
+    );
+    ids[name] = registered.workerId as string;
+    credentials.set(ids[name], registered.credential as string);
+  }
   ids.app = (
     await json(
       await post('/v1/applications', submission, {
@@ -234,7 +244,7 @@ describe('the auth matrix', () => {
     for (const credential of ['none', 'bad signature', 'expired', 'wrong kind'] as const) {
       it(`${route.name} × ${credential}: refused, nothing changes`, async () => {
         const before = await snapshot(cp.deps.table);
-        const response = await call(route, await header(credential, route.family));
+        const response = await call(route, await header(credential, route));
         const text = await response.text();
         if (route.family === 'spark') {
           // Spark's JWSFilter: 403 and Jetty's error page, whatever is wrong with the token.
@@ -255,7 +265,7 @@ describe('the auth matrix', () => {
       });
     }
     it(`${route.name} × valid: served`, async () => {
-      const response = await call(route, await header('valid', route.family));
+      const response = await call(route, await header('valid', route));
       expect(response.status, await response.text()).toBe(route.ok);
       if (route.family === 'spark') {
         expect(response.headers.get('cache-control')).toBe('no-cache, no-store, must-revalidate');

@@ -36,11 +36,12 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('runs six functions on the newest Node.js runtime, on arm64', () => {
-    expect(Object.keys(functions)).toHaveLength(6);
+  it('runs seven functions on the newest Node.js runtime, on arm64', () => {
+    expect(Object.keys(functions)).toHaveLength(7);
     for (const prefix of [
       'Submissions',
       'Workers',
+      'Commands',
       'Applications',
       'Cluster',
       'Scheduler',
@@ -207,10 +208,27 @@ describe('the CDK stack', () => {
     );
     expect(runTask.Condition).toEqual({ ArnEquals: { 'ecs:cluster': expect.anything() } });
     expect(actions('Scheduler')).toContain('iam:PassRole');
+    // Workers' long polls: their queues only, nothing of the table; little memory.
+    expect(actions('Commands')).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+    );
+    expect(actions('Commands').some((a: string) => a.startsWith('dynamodb:'))).toBe(false);
+    expect(actions('Commands')).not.toContain('sqs:SendMessage');
+    expect(fnNamed('Commands')[1].Properties.MemorySize).toBe(128);
+    // The worker task's role may do nothing: jobs on a worker find no AWS credential to use.
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    const taskRole = taskDefinition?.Properties.TaskRoleArn['Fn::GetAtt'][0];
+    const taskPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      p.Properties.Roles.some((r: { Ref: string }) => r.Ref === taskRole),
+    );
+    expect(taskPolicies).toEqual([]);
+    expect(template.findResources('AWS::IAM::Role')[taskRole]?.Properties.ManagedPolicyArns).toBe(
+      undefined,
+    );
   });
 
   it('alarms on dead-lettered nudges and on every function’s errors', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 1,
