@@ -82,7 +82,7 @@ export async function e2eBench(): Promise<void> {
         name: `bench app ${i}`,
         maxCores: EXECUTORS_PER_APP,
         executor: { cores: 1, memoryMb: 256 },
-        command: { argv: [process.execPath, sleeper], env: {} },
+        command: { argv: ['{{NODE}}', sleeper], env: {} },
       });
       await until(async () => {
         const app = await call(`/v1/applications/${appId}`);

@@ -6,11 +6,14 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AUTH_OFF } from '../lib/api/auth.js';
 import { startControlPlane } from '../lib/local/control-plane.js';
 import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
 import { LocalLauncher } from '../lib/local/workers.js';
 import { percentile } from './stats.js';
+
+const sleeper = fileURLToPath(new URL('../test/e2e/fixtures/sleep.mjs', import.meta.url));
 
 const median = (xs: readonly number[]) => percentile(xs, 50);
 
@@ -97,7 +100,7 @@ export async function launchBurstBench(): Promise<void> {
           name: `burst-${run}`,
           maxCores: EXECUTORS,
           executor: { cores: 1, memoryMb: 64 },
-          command: { argv: [process.execPath, '-e', 'setTimeout(() => {}, 600000)'] },
+          command: { argv: ['{{NODE}}', sleeper] },
         }),
       });
       const { appId } = (await r.json()) as { appId: string };

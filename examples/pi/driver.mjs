@@ -335,11 +335,12 @@ async function main() {
   const driverUrl = `http://${host}:${port}`;
   log(`Driver listening on ${driverUrl}`);
 
-  // Register the application. With the test hook the executor command cannot start: Spark
-  // counts a launch that fails toward spark.deploy.maxExecutorRetries, while a process that
-  // starts reports RUNNING first, which resets the count.
+  // Register the application: executors run executor.mjs on the worker's Node.js. With the
+  // test hook the executor command cannot start (Spark's backend on a Java that is not
+  // there): Spark counts a launch that fails toward spark.deploy.maxExecutorRetries, while a
+  // process that starts reports RUNNING first, which resets the count.
   const argv = [
-    config.failExecutors ? '/nonexistent/sparkplane-executor' : process.execPath,
+    '{{NODE}}',
     fileURLToPath(new URL('./executor.mjs', import.meta.url)),
     '--driver-url',
     driverUrl,
@@ -356,7 +357,12 @@ async function main() {
     ...(config.driverId === undefined ? {} : { driverId: config.driverId }),
     ...(config.maxCores === undefined ? {} : { maxCores: config.maxCores }),
     executor: { cores: config.executorCores, memoryMb: config.executorMemoryMb },
-    command: { argv, env: {} },
+    command: config.failExecutors
+      ? {
+          java: { mainClass: 'org.apache.spark.executor.CoarseGrainedExecutorBackend' },
+          env: { JAVA_HOME: '/nonexistent/java' },
+        }
+      : { argv, env: {} },
   };
   const registered = await call('POST', '/v1/applications', registration);
   if (registered.status !== 200 || typeof registered.json?.appId !== 'string') {

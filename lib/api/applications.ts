@@ -49,6 +49,9 @@ const resources = z
   .refine((r) => Object.keys(r).length <= 32, 'at most 32 resource names');
 const args = (max: number) => z.array(text(8 * KiB)).max(max);
 // A Java class name: it follows the java options, so it must never read as one.
+/** What Spark's StandaloneSchedulerBackend starts on workers. */
+const EXECUTOR_BACKEND = 'org.apache.spark.executor.CoarseGrainedExecutorBackend';
+
 const javaClass = z
   .string()
   .regex(/^[\p{L}_$][\p{L}\p{N}_$]*(\.[\p{L}_$][\p{L}\p{N}_$]*)*$/u, 'must be a Java class name')
@@ -86,7 +89,25 @@ const registration = z.object({
     .refine((c) => (c.argv === undefined) !== (c.java === undefined), {
       message: 'needs exactly one of argv (a program) and java (a JVM main class)',
       path: ['argv'],
-    }),
+    })
+    // Executors run what drivers run: Spark's executor backend on the worker's Java, or a
+    // script on the worker's Node.js (the Node driver template's program), never a program
+    // the caller names nor an option where the script goes.
+    .refine((c) => c.java === undefined || c.java.mainClass === EXECUTOR_BACKEND, {
+      message: `must be ${EXECUTOR_BACKEND}`,
+      path: ['java', 'mainClass'],
+    })
+    .refine((c) => c.argv === undefined || c.argv[0] === '{{NODE}}', {
+      message: "must be {{NODE}}, the worker's Node.js",
+      path: ['argv', 0],
+    })
+    .refine(
+      (c) => c.argv === undefined || (c.argv[1] !== undefined && !c.argv[1].startsWith('-')),
+      {
+        message: 'must be the script to run, not an option',
+        path: ['argv', 1],
+      },
+    ),
 });
 
 /** RequestExecutors: a total for the default profile, or totals per resource profile. */

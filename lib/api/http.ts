@@ -44,9 +44,16 @@ export async function jsonBody<T>(
   schema: z.ZodType<T>,
   maxBytes: number,
 ): Promise<T> {
-  const text = await reqCtx.req.text();
-  if (Buffer.byteLength(text) > maxBytes) {
+  const bytes = new Uint8Array(await reqCtx.req.arrayBuffer());
+  if (bytes.byteLength > maxBytes) {
     throw new ApiError(413, 'body_too_large', `The body exceeds ${maxBytes} bytes`);
+  }
+  let text: string;
+  try {
+    // Strict: a body that is not UTF-8 is refused rather than read with U+FFFD in it.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(400, 'invalid_encoding', 'The body is not valid UTF-8');
   }
   let value: unknown;
   try {

@@ -84,6 +84,16 @@ export function parseDriverTemplates(json: string): DriverTemplate[] {
     if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
       throw new PropertyError(`driver template ${i}: argv must be a non-empty array of strings`);
     }
+    // The worker expands its placeholders in such an argument, and so any in the user's part.
+    const mixed = argv.find((a) => {
+      const names = placeholders(a);
+      return names.some((n) => USER_VALUES.has(n)) && names.some((n) => !CORE_VALUES.has(n));
+    });
+    if (mixed !== undefined) {
+      throw new PropertyError(
+        `driver template ${i}: ${mixed} mixes the submission's resource or main class with a worker placeholder`,
+      );
+    }
     for (const [name, re] of [
       ['mainClass', mainClass],
       ['appResource', appResource],
@@ -105,12 +115,32 @@ export function parseDriverTemplates(json: string): DriverTemplate[] {
   });
 }
 
+/** The placeholders the control plane fills in; the others are the worker's. */
+const CORE_VALUES = new Set([
+  'APP_RESOURCE',
+  'MAIN_CLASS',
+  'CORES',
+  'MEMORY_MB',
+  'DRIVER_ID',
+  'DRIVER_CLASS_PATH',
+]);
+/** Those of them the submitter chose. */
+const USER_VALUES = new Set(['APP_RESOURCE', 'MAIN_CLASS']);
+
+const placeholders = (arg: string): string[] =>
+  [...arg.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1] as string);
+
+/** A driver's command; the worker expands its placeholders in the `expand` argv only. */
+export interface DriverCommand extends Command {
+  readonly expand: readonly number[];
+}
+
 /** The argv and environment of a driver, from the first template that matches it. */
 export function driverCommand(
   driverId: string,
   d: DriverDescription,
   templates: readonly DriverTemplate[] = DEFAULT_DRIVER_TEMPLATES,
-): Command {
+): DriverCommand {
   const template = templates.find(
     (t) =>
       (t.mainClass === undefined || new RegExp(t.mainClass).test(d.mainClass)) &&
@@ -135,13 +165,25 @@ export function driverCommand(
   const conf = Object.entries(d.sparkProperties)
     .filter(([k]) => !SUBMISSION_ONLY.has(k) && !(ownsClassPath && k === EXTRA_CLASS_PATH))
     .flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
-  const argv = template.argv.flatMap((arg) => {
-    if (arg === '{{APP_ARGS}}') return [...d.appArgs];
-    if (arg === '{{CONF}}') return conf;
-    return [arg.replace(/\{\{(\w+)\}\}/g, (all, name: string) => values[name] ?? all)];
-  });
+  // The user's arguments, properties, resource and class are passed as they are: the worker
+  // expands its placeholders only in arguments that need it (the class path's user part
+  // cannot hold one: lib/core/submission.ts).
+  const argv: string[] = [];
+  const expand: number[] = [];
+  for (const arg of template.argv) {
+    if (arg === '{{APP_ARGS}}') argv.push(...d.appArgs);
+    else if (arg === '{{CONF}}') argv.push(...conf);
+    else {
+      const names = placeholders(arg);
+      if (names.some((n) => !CORE_VALUES.has(n) || n === 'DRIVER_CLASS_PATH')) {
+        expand.push(argv.length);
+      }
+      argv.push(arg.replace(/\{\{(\w+)\}\}/g, (all, name: string) => values[name] ?? all));
+    }
+  }
   return {
     argv,
+    expand,
     env: {
       ...d.environmentVariables,
       SPARKPLANE_DRIVER_ID: driverId,

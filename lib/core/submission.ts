@@ -97,6 +97,15 @@ export function driverDescription(
   const sparkProperties: Record<string, string> = Object.fromEntries(
     Object.entries(request.sparkProperties).map(([k, v]) => [k, substitute(v, options)]),
   );
+  // The driver's class path shares an argument with the plugin's jar, which the worker
+  // fills in: a placeholder of its own would expand to what the worker knows.
+  const classPath = sparkProperties['spark.driver.extraClassPath'] ?? '';
+  if (classPath.includes('{{')) {
+    return malformed(
+      'java.lang.IllegalArgumentException',
+      `spark.driver.extraClassPath must not contain "{{": ${clientText(classPath)}`,
+    );
+  }
   const environmentVariables: Record<string, string> = Object.fromEntries(
     Object.entries(request.environmentVariables)
       .filter(([k]) => !DROPPED_ENV.test(k))

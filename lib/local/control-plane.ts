@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handleWatchMessages, runCleanup, workerTaskStopped } from '../../functions/cleanup.js';
 import { schedulerHandler } from '../../functions/scheduler.js';
-import { type AuthConfig, isLoopback } from '../api/auth.js';
+import { type AuthConfig, credentialOf, isLoopback } from '../api/auth.js';
 import { type ApiDeps, placeholdersFrom } from '../api/deps.js';
 import { apiRoutes } from '../api/routes.js';
 import { nudger } from '../cloud/nudge.js';
@@ -113,6 +113,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     routes: apiRoutes(deps),
     host,
     loopbackOnly: options.auth.mode === 'off',
+    ...(options.auth.mode === 'jws'
+      ? { admitsBody: async (h) => (await credentialOf(h, options.auth)) !== undefined }
+      : {}),
     ...(options.port === undefined ? {} : { port: options.port }),
   });
 

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { sharingFate } from '../worker/fate.js';
+import { loopbackPreload } from './loopback.js';
 
 export interface Emulators {
   readonly dynamodbEndpoint: string;
@@ -164,6 +165,8 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   const dynamoDir = dynamoDbLocalDir();
   const fauxqsCli = join(packageDir('fauxqs'), 'dist/cli.js');
   const storage = options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory'];
+  // Neither emulator can be told where to listen, and neither checks credentials.
+  const onLoopback = { ...process.env, LD_PRELOAD: loopbackPreload() };
   const dynamo = startChild(
     'DynamoDB Local',
     'java',
@@ -172,6 +175,8 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       // leaves more CPU to everything else than G1's concurrent threads do.
       '-Xmx512m',
       '-XX:+UseSerialGC',
+      // IPv4 sockets, so that its wildcard bind becomes 127.0.0.1, where clients connect.
+      '-Djava.net.preferIPv4Stack=true',
       '-Djava.library.path=./DynamoDBLocal_lib',
       '-jar',
       'DynamoDBLocal.jar',
@@ -181,10 +186,10 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       '-port',
       String(dynamoPort),
     ],
-    { cwd: dynamoDir, detached },
+    { cwd: dynamoDir, detached, env: onLoopback },
   );
   const sqs = startChild('fauxqs', process.execPath, [fauxqsCli], {
-    env: { ...process.env, FAUXQS_PORT: String(sqsPort), FAUXQS_LOGGER: 'false' },
+    env: { ...onLoopback, FAUXQS_PORT: String(sqsPort), FAUXQS_LOGGER: 'false' },
     detached,
   });
   const dynamodbEndpoint = `http://127.0.0.1:${dynamoPort}`;

@@ -51,6 +51,13 @@ export interface GatewayOptions {
    * rebinding), and no state-changing request from a web page of another origin.
    */
   readonly loopbackOnly?: boolean;
+  /**
+   * Whether a request with this Authorization header may have its body read. A request
+   * refused here reaches its handler with an empty body (which refuses it before reading
+   * one) and its connection is closed: an unauthenticated client cannot make the gateway
+   * buffer megabytes.
+   */
+  readonly admitsBody?: (authorization: string | undefined) => Promise<boolean>;
 }
 
 export interface RouteMatch {
@@ -594,8 +601,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // A declared length over the limit is refused before a byte of it is read.
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) return send(res, requestId, TOO_LARGE, true);
-    if (expectsContinue) res.writeContinue();
-    const read = await readBody(req, maxBodyBytes);
+    const admitted = (await options.admitsBody?.(req.headers.authorization)) ?? true;
+    if (admitted && expectsContinue) res.writeContinue();
+    const read = admitted ? await readBody(req, maxBodyBytes) : { body: Buffer.alloc(0) };
     if (read === 'aborted') return;
     if (read === 'too-large') return send(res, requestId, TOO_LARGE, true);
 
@@ -609,7 +617,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
       response = INTERNAL_ERROR;
     }
-    send(res, requestId, response);
+    send(res, requestId, response, !admitted);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {

@@ -1,12 +1,11 @@
 // What the master tells a worker (PROTOCOL.md "Commands"): the same objects travel on the
 // push channel and in heartbeat answers.
 
-import { type DriverTemplate, driverCommand } from '../core/driver-command.js';
+import { type DriverCommand, type DriverTemplate, driverCommand } from '../core/driver-command.js';
 import type { Effect } from '../core/lifecycle.js';
 import type {
   Application,
   Cluster,
-  Command,
   Driver,
   Executor,
   ExecutorCommand,
@@ -33,7 +32,7 @@ export interface LaunchDriver {
   readonly resources: ResourceAddresses;
   readonly supervise: boolean;
   /** What to run (lib/core/driver-command.ts), worker placeholders left in. */
-  readonly command: Command;
+  readonly command: DriverCommand;
   /** A bearer token for the application routes, handed to the driver (auth on only). */
   readonly token?: string;
 }

@@ -8,10 +8,10 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fchownSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { mintToken } from '../api/auth.js';
 import type { WorkerConfig } from '../core/config.js';
@@ -24,6 +24,7 @@ import type {
   WorkerCommand,
 } from '../protocol/commands.js';
 import { findExecutable, sharingFate } from './fate.js';
+import { childEnvironment, passThroughDir, privateDir, type RunAs } from './isolation.js';
 import {
   driverArgv,
   driverEnd,
@@ -51,6 +52,8 @@ export interface AgentOptions {
   /** What runs this worker (its ECS task ARN) and the pool launch that started it. */
   readonly instanceId?: string;
   readonly launchToken?: string;
+  /** The user drivers and executors run as; the agent's own when absent. */
+  readonly runAs?: RunAs;
   readonly random?: () => number;
 }
 
@@ -83,13 +86,12 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 const onPath = (name: string): boolean => findExecutable(name) !== undefined;
 
-/** The agent keeps secrets of its own out of what it starts. */
-const PRIVATE_ENV = ['SPARKPLANE_WORKER_KEY', 'SPARKPLANE_WORKER_TOKEN'];
-
-function childEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  for (const name of PRIVATE_ENV) delete env[name];
-  return env;
+/** The first parent of `path` the run-as user cannot pass through (no `o+x`), if any. */
+function closedParent(path: string): string | undefined {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return dir;
+    if (dir === dirname(dir)) return undefined;
+  }
 }
 
 const TOMBSTONES = 10_000;
@@ -328,11 +330,30 @@ export class WorkerAgent {
 
   /** A stdout/stderr pair in `dir`, appended to as Spark does, with a header on stderr. */
   private logFiles(dir: string, header: string): { out: number; err: number } {
-    mkdirSync(dir, { recursive: true });
-    const out = openSync(join(dir, 'stdout'), 'a');
-    const err = openSync(join(dir, 'stderr'), 'a');
+    privateDir(dir, this.o.runAs);
+    const open = (name: string) => {
+      const fd = openSync(join(dir, name), 'a', 0o600);
+      if (this.o.runAs) fchownSync(fd, this.o.runAs.uid, this.o.runAs.gid);
+      return fd;
+    };
+    const out = open('stdout');
+    const err = open('stderr');
     writeFileSync(err, `${header}\n${'='.repeat(40)}\n\n`);
     return { out, err };
+  }
+
+  /** How a driver or executor is spawned: as the run-as user, in its own directory. */
+  private spawnOptions(dir: string, env: Readonly<Record<string, string>>) {
+    const runAs = this.o.runAs;
+    return {
+      cwd: dir,
+      env: childEnvironment(process.env, env, {
+        home: dir,
+        ...(runAs ? { user: runAs.name } : {}),
+      }),
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      detached: true,
+    };
   }
 
   private launchExecutor(c: LaunchExecutor): void {
@@ -364,7 +385,8 @@ export class WorkerAgent {
       );
       if (!launch.ok) throw new Error(launch.message);
       const argv = launch.argv;
-      mkdirSync(run.dir, { recursive: true });
+      passThroughDir(dirname(run.dir), this.o.runAs !== undefined);
+      privateDir(run.dir, this.o.runAs);
       if (Object.keys(c.resources).length > 0) {
         const file = join(run.dir, `resource-executor-${randomUUID()}.json`);
         writeFileSync(file, resourcesFile('spark.executor', c.resources));
@@ -373,14 +395,12 @@ export class WorkerAgent {
       const { out, err } = this.logFiles(run.dir, `Spark Executor Command: "${argv.join('" "')}"`);
       const [command, ...args] = sharingFate(argv);
       const child = spawn(command as string, args, {
-        cwd: run.dir,
-        env: childEnv({
+        ...this.spawnOptions(run.dir, {
           ...launch.env,
           SPARK_EXECUTOR_DIRS: this.scratchDir(c.appId),
           SPARK_LAUNCH_WITH_SCALA: '0',
         }),
         stdio: ['ignore', out, err],
-        detached: true,
       });
       closeSync(out);
       closeSync(err);
@@ -416,7 +436,8 @@ export class WorkerAgent {
         `sparkplane-${this.id.replace(/[^\w.-]/g, '_')}`,
         `executor-${randomUUID()}`,
       );
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      passThroughDir(dirname(dir), this.o.runAs !== undefined);
+      privateDir(dir, this.o.runAs);
       this.scratch.set(appId, dir);
     }
     return dir;
@@ -448,7 +469,7 @@ export class WorkerAgent {
       driverId: c.driverId,
     };
     this.runs.set(key, run);
-    const resolved = driverArgv(c.command.argv, this.o.place, onPath);
+    const resolved = driverArgv(c.command.argv, this.o.place, onPath, c.command.expand);
     if (!resolved.ok) {
       this.logFiles(run.dir, `Launch Command: (none): ${resolved.message}`);
       this.finish(run, { state: 'ERROR', exception: resolved.message });
@@ -462,7 +483,7 @@ export class WorkerAgent {
       ...(c.token ? { SPARKPLANE_TOKEN: c.token } : {}),
     };
     if (Object.keys(c.resources).length > 0) {
-      mkdirSync(run.dir, { recursive: true });
+      privateDir(run.dir, this.o.runAs);
       const file = join(run.dir, `resource-driver-${randomUUID()}.json`);
       writeFileSync(file, resourcesFile('spark.driver', c.resources));
       env.SPARK_DRIVER_RESOURCES_FILE = file;
@@ -480,10 +501,8 @@ export class WorkerAgent {
       try {
         const [command, ...args] = sharingFate(resolved.argv);
         child = spawn(command as string, args, {
-          cwd: run.dir,
-          env: childEnv(env),
+          ...this.spawnOptions(run.dir, env),
           stdio: ['ignore', out, err],
-          detached: true,
         });
       } catch (e) {
         // A command no process can run (a NUL byte, an argument past the kernel's limit):
@@ -545,7 +564,13 @@ export class WorkerAgent {
 
   /** Registers, then heartbeats, listens to its queue and cleans its work directory. */
   async start(): Promise<void> {
-    mkdirSync(this.o.workDir, { recursive: true });
+    passThroughDir(this.o.workDir, this.o.runAs !== undefined);
+    const closed = this.o.runAs ? closedParent(join(this.o.workDir, '.')) : undefined;
+    if (closed) {
+      throw new Error(
+        `${this.o.runAs?.name} cannot reach the work directory ${this.o.workDir}: ${closed} is not o+x`,
+      );
+    }
     await this.register();
     const beat = async () => {
       if (this.stopping) return;

@@ -45,6 +45,7 @@ export function executorArgv(argv: readonly string[], values: ExecutorValues): s
     '{{APP_ID}}': values.appId,
     '{{WORKER_URL}}': workerUrl(values.place),
     '{{RESOURCE_PROFILE_ID}}': String(values.resourceProfileId),
+    '{{NODE}}': values.place.node,
   };
   return argv.map((arg) => table[arg] ?? arg);
 }
@@ -137,9 +138,16 @@ export function driverArgv(
   argv: readonly string[],
   place: WorkerPlace,
   onPath: (name: string) => boolean,
+  expand: readonly number[],
 ): DriverArgv {
   const out: string[] = [];
-  for (const arg of argv) {
+  const ours = new Set(expand);
+  for (const [i, arg] of argv.entries()) {
+    // Any other argument (the user's arguments, resource, properties) stays as it is.
+    if (!ours.has(i)) {
+      out.push(arg);
+      continue;
+    }
     if (arg.includes('{{SPARK_HOME}}')) {
       if (place.sparkHome) {
         out.push(arg.replaceAll('{{SPARK_HOME}}', place.sparkHome));

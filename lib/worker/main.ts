@@ -12,6 +12,7 @@ import { propertiesFromJavaOptions, workerConfig } from '../core/config.js';
 import { workerId } from '../core/ids.js';
 import { memoryStringToMb } from '../core/properties.js';
 import { RegistrationRefused, WorkerAgent } from './agent.js';
+import { chooseRunAs } from './isolation.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     memory: { type: 'string' },
     'work-dir': { type: 'string' },
     'resources-file': { type: 'string' },
+    'run-as': { type: 'string' },
   },
 });
 const env = process.env;
@@ -70,6 +72,12 @@ const memoryMb = memory
 const id = workerId(config.idPattern, Date.now(), host, port);
 const logger = new Logger({ serviceName: 'sparkplane-worker', persistentKeys: { workerId: id } });
 
+const { runAs, warning } = chooseRunAs(
+  values['run-as'] ?? env.SPARKPLANE_RUN_AS,
+  process.getuid?.() ?? -1,
+);
+if (warning) logger.warn(warning);
+
 const instance = await instanceId();
 const agent = new WorkerAgent({
   workerId: id,
@@ -93,6 +101,7 @@ const agent = new WorkerAgent({
   logger,
   ...(instance ? { instanceId: instance } : {}),
   ...(env.SPARKPLANE_LAUNCH_TOKEN ? { launchToken: env.SPARKPLANE_LAUNCH_TOKEN } : {}),
+  ...(runAs ? { runAs } : {}),
 });
 
 let stopping = false;

@@ -2,7 +2,7 @@
 // on the emulators of the global setup, and worker agents as real child processes.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,10 @@ import { inject } from 'vitest';
 import { AUTH_OFF, jwsAuth, mintToken } from '../../lib/api/auth.js';
 import { type ControlPlane, startControlPlane } from '../../lib/local/control-plane.js';
 import { LOCAL_AWS } from '../../lib/local/emulators.js';
-import { sparkEnvironment } from '../../lib/local/spark.js';
+import { sparkEnvironment, sparkPython } from '../../lib/local/spark.js';
 import { LocalLauncher } from '../../lib/local/workers.js';
 import { loseLocalWorker } from '../harness/lose-worker.js';
+import { othersCanRun } from '../harness/run-as.js';
 import { uniqueName } from '../integration/aws.js';
 
 export const fixture = (name: string) =>
@@ -64,6 +65,11 @@ export interface ClusterOptions {
   readonly workerEnv?: Record<string, string>;
   /** JWS auth as deployed: the cluster's calls carry `token`, a submission token. */
   readonly auth?: boolean;
+  /**
+   * Whom workers run user code as (SPARKPLANE_RUN_AS); by default the agent's choice
+   * (`nobody` as root), unless the pinned Spark's Python is out of that user's reach.
+   */
+  readonly runAs?: string;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -88,6 +94,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   // Each cluster gets its own ports, so two clusters never share a worker address.
   const firstPort = 20_000 + Math.floor(Math.random() * 20_000);
   const workDirs = mkdtempSync(join(tmpdir(), 'sparkplane-e2e-'));
+  // The run-as user passes through to its own directories.
+  chmodSync(workDirs, 0o711);
+  const runAs = options.runAs ?? (options.spark && !othersCanRun(sparkPython) ? '' : undefined);
   const launchers = shapes.map(
     (shape, i) =>
       new LocalLauncher({
@@ -102,12 +111,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
               ...sparkEnvironment(),
               POWERTOOLS_LOG_LEVEL: 'WARN',
               ...options.workerEnv,
+              ...(runAs === undefined ? {} : { SPARKPLANE_RUN_AS: runAs }),
             }
           : // No Spark here, whatever the machine has: the docs example must end in ERROR.
             {
               PATH: dirname(process.execPath),
               HOME: process.env.HOME,
               POWERTOOLS_LOG_LEVEL: 'WARN',
+              ...(runAs === undefined ? {} : { SPARKPLANE_RUN_AS: runAs }),
             },
       }),
   );

@@ -275,7 +275,7 @@ describe('a worker stopped with SIGTERM (how ECS stops a task: scale-in, Spot, a
       name: 'on-both',
       maxCores: 4,
       executor: { cores: 1, memoryMb: 256 },
-      command: { argv: [process.execPath, fixture('sleep.mjs')], env: {} },
+      command: { argv: ['{{NODE}}', fixture('sleep.mjs')], env: {} },
     });
     const before = await c.until('four executors running', async () => {
       const executors = (await c.get(`/v1/applications/${appId}`)).executors as Json[];
@@ -332,7 +332,7 @@ describe('a worker killed with SIGKILL', () => {
       name: 'survivor',
       maxCores: 2,
       executor: { cores: 1, memoryMb: 256 },
-      command: { argv: [process.execPath, fixture('sleep.mjs')], env: {} },
+      command: { argv: ['{{NODE}}', fixture('sleep.mjs')], env: {} },
     });
     const before = await c.until('two executors running', async () => {
       const d = await c.get(`/v1/applications/${appId}`);

@@ -131,7 +131,7 @@ describe.runIf(process.platform === 'linux')('npm start killed and started again
       name: 'large',
       maxCores: executors,
       executor: { cores: 1, memoryMb: 64 },
-      command: { argv: [process.execPath, fixture('sleep.mjs')], env: {} },
+      command: { argv: ['{{NODE}}', fixture('sleep.mjs')], env: {} },
     });
     // The driver, outside the stack: it keeps renewing the application's lease throughout.
     let renewing = true;

@@ -312,7 +312,7 @@ describe('workers', () => {
         name: 'reports',
         maxCores: 3,
         executor: { cores: 1, memoryMb: 256 },
-        command: { argv: ['run'] },
+        command: { argv: ['{{NODE}}', 'run.mjs'] },
       }),
     );
     await pass();
@@ -410,7 +410,7 @@ describe('applications', () => {
       maxCores: 2,
       initialExecutorLimit: 1,
       executor: { cores: 1, memoryMb: 512 },
-      command: { argv: ['run-executor', '{{EXECUTOR_ID}}'], env: { A: 'b' } },
+      command: { argv: ['{{NODE}}', 'run-executor.mjs', '{{EXECUTOR_ID}}'], env: { A: 'b' } },
     });
     const { appId } = await jsonOf(r);
     expect(String(appId)).toMatch(/^app-\d{14}-\d{4}$/);
@@ -492,7 +492,7 @@ describe('applications', () => {
     }
     for (const command of [
       { java: { ...java, mainClass: '-XX:+Bogus' } },
-      { java, argv: ['x'] },
+      { java, argv: ['{{NODE}}', 'x.mjs'] },
       { env: {} },
     ]) {
       const r = await post('/v1/applications', {

@@ -117,7 +117,11 @@ const routes: Route[] = [
     family: 'submission',
     method: 'POST',
     path: () => '/v1/applications',
-    body: () => ({ name: 'a', executor: { memoryMb: 1 }, command: { argv: ['x'] } }),
+    body: () => ({
+      name: 'a',
+      executor: { memoryMb: 1 },
+      command: { argv: ['{{NODE}}', 'x.mjs'] },
+    }),
     ok: 200,
   },
   {
@@ -230,7 +234,7 @@ beforeAll(async () => {
       await post('/v1/applications', submission, {
         name: 'auth',
         executor: { memoryMb: 1 },
-        command: { argv: ['x'] },
+        command: { argv: ['{{NODE}}', 'x.mjs'] },
       }),
     )
   ).appId as string;
@@ -291,7 +295,11 @@ describe("a driver's token (the one its LaunchDriver carries)", () => {
       headers: { authorization, 'content-type': 'application/json' },
       ...(method === 'GET' ? {} : { body: JSON.stringify(body) }),
     });
-  const registration = { name: 'mine', executor: { memoryMb: 1 }, command: { argv: ['x'] } };
+  const registration = {
+    name: 'mine',
+    executor: { memoryMb: 1 },
+    command: { argv: ['{{NODE}}', 'x.mjs'] },
+  };
 
   it('works on its own applications only, while its driver is active, never on submissions', async () => {
     const created = await request('/v1/submissions/create', await submission(), 'POST', createBody);

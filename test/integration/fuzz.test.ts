@@ -1154,7 +1154,7 @@ beforeAll(async () => {
         name: 'fuzz',
         maxCores: 2,
         executor: { cores: 1, memoryMb: 256 },
-        command: { argv: ['run', '{{EXECUTOR_ID}}'] },
+        command: { argv: ['{{NODE}}', 'run.mjs', '{{EXECUTOR_ID}}'] },
       })
     ).appId,
   );
@@ -1339,7 +1339,7 @@ describe('application routes', () => {
       maxCores: 2,
       initialExecutorLimit: 1,
       executor: { cores: 1, memoryMb: 256, resources: { gpu: 1 } },
-      command: { argv: ['run-executor', '{{EXECUTOR_ID}}'], env: { A: 'b' } },
+      command: { argv: ['{{NODE}}', 'run-executor.mjs', '{{EXECUTOR_ID}}'], env: { A: 'b' } },
     };
     await fuzz(
       requests({

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeKey } from '../../lib/api/auth.js';
+import { decodeKey, jwsAuth, tokenRules } from '../../lib/api/auth.js';
 import type { ControlPlane } from '../../lib/local/control-plane.js';
 import { repoRoot } from '../paths.js';
-import { jws, randomKeys, startApi } from './api.js';
+import { randomKeys, startApi } from './api.js';
 
 interface Expectation {
   action?: string;
@@ -130,7 +130,12 @@ let submissionId: string | undefined;
 beforeAll(async () => {
   open = await startApi();
   const key = vectors.map(filterKey).find((k) => k !== undefined);
-  if (key) filtered = await startApi({ auth: jws({ ...randomKeys(), submission: key }) });
+  // Spark's filter takes a token without `exp` (the vectors' is one): sparkplane does too
+  // with spark.sparkplane.auth.requireExpiration=false.
+  if (key) {
+    const rules = tokenRules({ 'spark.sparkplane.auth.requireExpiration': 'false' });
+    filtered = await startApi({ auth: jwsAuth(key, randomKeys().worker, rules) });
+  }
 });
 
 afterAll(async () => {

@@ -158,6 +158,7 @@ function launchArgv(argv: readonly string[], executorId: string, cores: number):
     '{{CORES}}': String(cores),
     '{{APP_ID}}': APP_ID,
     '{{HOSTNAME}}': '127.0.0.1',
+    '{{NODE}}': process.execPath,
   };
   return argv.map((a) => values[a] ?? a);
 }
@@ -184,7 +185,8 @@ describe('examples/pi', () => {
       command: { env: {} },
     });
     const argv = registration.command.argv;
-    expect(argv[0]).toBe(process.execPath);
+    // The worker's Node.js: what a Node driver's executors may run.
+    expect(argv[0]).toBe('{{NODE}}');
     expect(argv[1]).toBe(executorPath);
     expect(argv.slice(2)).toEqual([
       '--driver-url',
@@ -229,7 +231,10 @@ describe('examples/pi', () => {
     expect(registration.name).toBe('Spark Pi (sparkplane example)');
     expect(registration.executor).toEqual({ cores: 1, memoryMb: 512 });
     // A launch that fails counts toward maxExecutorRetries (a started process reports RUNNING).
-    expect(registration.command.argv[0]).toBe('/nonexistent/sparkplane-executor');
+    expect(registration.command).toEqual({
+      java: { mainClass: 'org.apache.spark.executor.CoarseGrainedExecutorBackend' },
+      env: { JAVA_HOME: '/nonexistent/java' },
+    });
     // As the master does once maxExecutorRetries executors failed in a row.
     master.state = 'FAILED';
     const done = await driver.exited;

@@ -40,6 +40,8 @@ describe('launch commands (PROTOCOL.md)', () => {
             'org.example.Main',
             'file:/app.jar',
           ],
+          // Spark's home, the master, the plugin's jar and the host: the worker's to fill in.
+          expand: [0, 2, 8, 10],
           env: {
             SPARKPLANE_DRIVER_ID: 'driver-1',
             SPARKPLANE_DRIVER_CORES: '1',

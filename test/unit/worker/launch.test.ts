@@ -157,6 +157,7 @@ describe('driver command lines', () => {
       ],
       { ...place, sparkHome: '/opt/spark' },
       () => false,
+      [0, 2, 3, 4],
     );
     expect(resolved).toEqual({
       ok: true,
@@ -177,7 +178,8 @@ describe('driver command lines', () => {
       '--driver-class-path',
       '{{SPARKPLANE_JAR}}:/x.jar',
     ];
-    expect(driverArgv(argv, { ...place, sparkHome: '/opt/spark' }, () => false)).toEqual({
+    const ours = [1, 3];
+    expect(driverArgv(argv, { ...place, sparkHome: '/opt/spark' }, () => false, ours)).toEqual({
       ok: true,
       argv: [
         '--master',
@@ -187,7 +189,7 @@ describe('driver command lines', () => {
       ],
     });
     const told = { ...place, masterUrl: 'https://abc.example.com/prod/', sparkJar: '/p.jar' };
-    expect(driverArgv(argv, told, () => false)).toEqual({
+    expect(driverArgv(argv, told, () => false, ours)).toEqual({
       ok: true,
       argv: [
         '--master',
@@ -198,7 +200,7 @@ describe('driver command lines', () => {
     });
     expect(sparkplaneMaster('http://127.0.0.1:6066')).toBe('sparkplane://127.0.0.1:6066');
     expect(sparkplaneMaster('http://[::1]:6066')).toBe('sparkplane://[::1]:6066');
-    const none = driverArgv(argv, place, () => true);
+    const none = driverArgv(argv, place, () => true, ours);
     expect(none).toEqual({
       ok: false,
       message:
@@ -206,11 +208,19 @@ describe('driver command lines', () => {
     });
   });
 
+  it("expands only the template's own arguments: the user's stay as they are", () => {
+    const argv = ['{{NODE}}', '{{NODE}}', 'x={{WORKER_URL}}'];
+    expect(driverArgv(argv, place, () => false, [0])).toEqual({
+      ok: true,
+      argv: ['/usr/bin/node', '{{NODE}}', 'x={{WORKER_URL}}'],
+    });
+  });
+
   it('without SPARK_HOME, spark-submit on the PATH; without either, a reason', () => {
     expect(
-      driverArgv(['{{SPARK_HOME}}/bin/spark-submit'], place, (n) => n === 'spark-submit'),
+      driverArgv(['{{SPARK_HOME}}/bin/spark-submit'], place, (n) => n === 'spark-submit', [0]),
     ).toEqual({ ok: true, argv: ['spark-submit'] });
-    const missing = driverArgv(['{{SPARK_HOME}}/bin/spark-submit'], place, () => false);
+    const missing = driverArgv(['{{SPARK_HOME}}/bin/spark-submit'], place, () => false, [0]);
     expect(missing.ok).toBe(false);
     if (!missing.ok)
       expect(missing.message).toMatch(/^spark-submit not found: SPARK_HOME is not set/);
