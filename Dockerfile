@@ -25,6 +25,8 @@ COPY --from=build /out/worker.mjs /opt/sparkplane/worker.mjs
 COPY examples /opt/sparkplane/examples
 COPY --from=plugin /src/spark/plugin/target/sparkplane-spark.jar /opt/spark/jars/sparkplane-spark.jar
 COPY --from=plugin /src/spark/examples/target/sparkplane-spark-examples.jar /opt/sparkplane/examples/sparkplane-spark-examples.jar
-ENV SPARK_HOME=/opt/spark SPARK_WORKER_DIR=/tmp/sparkplane/work
-USER spark
+# The agent runs as root so that drivers and executors run as the unprivileged `spark`
+# user: they cannot read the agent's environment (the worker key) or its memory.
+ENV SPARK_HOME=/opt/spark SPARK_WORKER_DIR=/tmp/sparkplane/work SPARKPLANE_RUN_AS=spark
+USER root
 ENTRYPOINT ["node", "/opt/sparkplane/worker.mjs"]

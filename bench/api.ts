@@ -51,7 +51,12 @@ export async function apiBench(): Promise<void> {
       headers: { ...worker, 'content-type': 'application/json' },
       body: JSON.stringify({ host: '10.0.0.1', port: 7078, cores: 16, memoryMb: 65536 }),
     });
-    const { workerId } = (await registered.json()) as { workerId: string };
+    const { workerId, credential } = (await registered.json()) as {
+      workerId: string;
+      credential?: string;
+    };
+    // Past registration a worker uses the credential naming it.
+    const own: Record<string, string> = credential ? { authorization: `Bearer ${credential}` } : {};
     let driverId = '';
     const routes: Record<string, () => Promise<Response>> = {
       create: () =>
@@ -64,7 +69,7 @@ export async function apiBench(): Promise<void> {
       heartbeat: () =>
         fetch(`${cp.url}/v1/workers/${workerId}/heartbeat`, {
           method: 'POST',
-          headers: { ...worker, 'content-type': 'application/json' },
+          headers: { ...own, 'content-type': 'application/json' },
           body: JSON.stringify({ executors: [], drivers: [] }),
         }),
     };

@@ -44,7 +44,9 @@ export async function jsonBody<T>(
   schema: z.ZodType<T>,
   maxBytes: number,
 ): Promise<T> {
-  const bytes = new Uint8Array(await reqCtx.req.arrayBuffer());
+  // The event's own body: the router's Request would have decoded it leniently.
+  const event = reqCtx.event as { body?: string | null; isBase64Encoded?: boolean };
+  const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (bytes.byteLength > maxBytes) {
     throw new ApiError(413, 'body_too_large', `The body exceeds ${maxBytes} bytes`);
   }

@@ -5,7 +5,7 @@
 //   npm start -- --workers 2 --cores 4 --memory 4g [--port 6066] [--data-dir DIR]
 //                [--conf spark.deploy.spreadOutApps=false ...] [--auth]
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,9 +18,10 @@ import { applyEvent } from '../store/apply.js';
 import { loadActiveCluster } from '../store/cluster.js';
 import { loadScope } from '../store/scope.js';
 import { buildUiPage } from '../ui/page.js';
+import { othersCanRun } from '../worker/isolation.js';
 import { startControlPlane } from './control-plane.js';
 import { LOCAL_AWS, startEmulators } from './emulators.js';
-import { sparkEnvironment } from './spark.js';
+import { sparkEnvironment, sparkPython } from './spark.js';
 import { LocalLauncher } from './workers.js';
 
 const { values } = parseArgs({
@@ -40,6 +41,9 @@ const { values } = parseArgs({
   },
 });
 
+// Everything the local stack writes (the table's files, logs, work directories) is private
+// to its user; workers open up only what their run-as user must pass through.
+process.umask(0o077);
 const base = resolve(values['data-dir'] ?? '.sparkplane');
 const workers = Number(values.workers);
 const sparkProperties = {
@@ -70,9 +74,26 @@ async function auth(): Promise<{ config: AuthConfig; workerKey?: string }> {
 }
 
 mkdirSync(join(base, 'logs'), { recursive: true });
+// The workers' run-as user passes through these to its own directories (not listing them).
+for (const dir of [base, join(base, 'work')]) {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o711);
+}
 // The workers run Spark's drivers and executors: the pinned Spark (installed when missing,
 // unless SPARK_HOME names another) and sparkplane's plugin, built when missing.
 const sparkEnv = sparkEnvironment();
+// As root the agents run user code as `nobody` (SPARKPLANE_RUN_AS), who must be able to run
+// the pinned Spark's Python: a Python under a private home (pyenv's in /root) it cannot.
+if (
+  process.getuid?.() === 0 &&
+  process.env.SPARKPLANE_RUN_AS === undefined &&
+  sparkEnv.PYSPARK_PYTHON === sparkPython &&
+  !othersCanRun(sparkPython)
+) {
+  process.stderr.write(
+    `warning: PySpark jobs will fail: user code runs as nobody, who cannot run ${sparkPython}; remove .spark/ and start again with PYTHON=<a Python outside a private home>, or set SPARKPLANE_RUN_AS= to run user code as root\n`,
+  );
+}
 // --data-dir keeps the table on disk; without it, every start is a fresh cluster.
 const dataDir = values['data-dir'] ? join(base, 'dynamodb') : undefined;
 if (dataDir) mkdirSync(dataDir, { recursive: true });

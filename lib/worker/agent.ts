@@ -8,7 +8,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, fchownSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fchownSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,7 +24,13 @@ import type {
   WorkerCommand,
 } from '../protocol/commands.js';
 import { findExecutable, sharingFate } from './fate.js';
-import { childEnvironment, passThroughDir, privateDir, type RunAs } from './isolation.js';
+import {
+  childEnvironment,
+  othersCanRun,
+  passThroughDir,
+  privateDir,
+  type RunAs,
+} from './isolation.js';
 import {
   driverArgv,
   driverEnd,
@@ -85,14 +91,6 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 const onPath = (name: string): boolean => findExecutable(name) !== undefined;
-
-/** The first parent of `path` the run-as user cannot pass through (no `o+x`), if any. */
-function closedParent(path: string): string | undefined {
-  for (let dir = dirname(path); ; dir = dirname(dir)) {
-    if ((statSync(dir).mode & 0o001) === 0) return dir;
-    if (dir === dirname(dir)) return undefined;
-  }
-}
 
 const TOMBSTONES = 10_000;
 const REPORTS_PER_REQUEST = 500;
@@ -565,10 +563,9 @@ export class WorkerAgent {
   /** Registers, then heartbeats, listens to its queue and cleans its work directory. */
   async start(): Promise<void> {
     passThroughDir(this.o.workDir, this.o.runAs !== undefined);
-    const closed = this.o.runAs ? closedParent(join(this.o.workDir, '.')) : undefined;
-    if (closed) {
+    if (this.o.runAs && !othersCanRun(this.o.workDir)) {
       throw new Error(
-        `${this.o.runAs?.name} cannot reach the work directory ${this.o.workDir}: ${closed} is not o+x`,
+        `${this.o.runAs.name} cannot reach the work directory ${this.o.workDir}: make its parents o+x`,
       );
     }
     await this.register();

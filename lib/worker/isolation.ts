@@ -3,7 +3,8 @@
 // allow-list, in directories private to that user. Another user cannot read the agent's
 // /proc/<pid>/environ or memory, so the worker key and whatever credentials the task has
 // stay out of its reach.
-import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** The user drivers and executors run as. */
 export interface RunAs {
@@ -89,9 +90,9 @@ export function chooseRunAs(
 ): { runAs?: RunAs; warning?: string } {
   const wanted = spec ?? (agentUid === 0 ? 'nobody' : '');
   if (wanted === '') {
+    const why = spec === '' ? 'SPARKPLANE_RUN_AS is empty' : 'the agent is not root';
     return {
-      warning:
-        'drivers and executors run as the agent user: they can read its key (run the agent as root, or set SPARKPLANE_RUN_AS)',
+      warning: `${why}: drivers and executors run as the agent's user and can read its key`,
     };
   }
   const user = lookUp(wanted);
@@ -101,7 +102,6 @@ export function chooseRunAs(
   if (agentUid !== 0) {
     throw new Error(`only root may run user code as ${wanted}; unset SPARKPLANE_RUN_AS`);
   }
-  if (user.uid === 0) throw new Error('SPARKPLANE_RUN_AS must not be root');
   return { runAs: user };
 }
 
@@ -111,10 +111,24 @@ export function chooseRunAs(
  */
 export function privateDir(path: string, owner: RunAs | undefined): void {
   mkdirSync(path, { recursive: true, mode: 0o700 });
+  chmodSync(path, 0o700);
   if (owner) chownSync(path, owner.uid, owner.gid);
 }
 
 /** A directory the run-as user may pass through but not list (the work directory, an app's). */
 export function passThroughDir(path: string, separated: boolean): void {
-  mkdirSync(path, { recursive: true, mode: separated ? 0o711 : 0o700 });
+  const mode = separated ? 0o711 : 0o700;
+  mkdirSync(path, { recursive: true, mode });
+  // Whatever the umask (or an existing directory's mode) says.
+  chmodSync(path, mode);
+}
+
+/** Whether a user other than the owner may reach `path` and run it (o+x up the tree). */
+export function othersCanRun(path: string): boolean {
+  let dir = realpathSync(path);
+  for (;;) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (dir === dirname(dir)) return true;
+    dir = dirname(dir);
+  }
 }

@@ -7,7 +7,7 @@ import { availableParallelism, networkInterfaces, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { decodeKey } from '../api/auth.js';
+import { decodeKeys } from '../api/auth.js';
 import { propertiesFromJavaOptions, workerConfig } from '../core/config.js';
 import { workerId } from '../core/ids.js';
 import { memoryStringToMb } from '../core/properties.js';
@@ -96,7 +96,7 @@ const agent = new WorkerAgent({
   workDir: resolve(values['work-dir'] ?? env.SPARK_WORKER_DIR ?? 'work'),
   config,
   ...(env.SPARKPLANE_WORKER_KEY
-    ? { workerKey: decodeKey('SPARKPLANE_WORKER_KEY', env.SPARKPLANE_WORKER_KEY) }
+    ? { workerKey: decodeKeys('SPARKPLANE_WORKER_KEY', env.SPARKPLANE_WORKER_KEY)[0] as Uint8Array }
     : {}),
   logger,
   ...(instance ? { instanceId: instance } : {}),

@@ -12,8 +12,8 @@ import { type ControlPlane, startControlPlane } from '../../lib/local/control-pl
 import { LOCAL_AWS } from '../../lib/local/emulators.js';
 import { sparkEnvironment, sparkPython } from '../../lib/local/spark.js';
 import { LocalLauncher } from '../../lib/local/workers.js';
+import { othersCanRun } from '../../lib/worker/isolation.js';
 import { loseLocalWorker } from '../harness/lose-worker.js';
-import { othersCanRun } from '../harness/run-as.js';
 import { uniqueName } from '../integration/aws.js';
 
 export const fixture = (name: string) =>
@@ -61,7 +61,7 @@ export interface ClusterOptions {
   readonly sparkProperties?: Record<string, string>;
   /** Workers that run real Spark: the pinned SPARK_HOME, its Python and the plugin jar. */
   readonly spark?: boolean;
-  /** More of the workers' environment (with `spark`). */
+  /** More of the workers' environment. */
   readonly workerEnv?: Record<string, string>;
   /** JWS auth as deployed: the cluster's calls carry `token`, a submission token. */
   readonly auth?: boolean;
@@ -118,6 +118,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
               PATH: dirname(process.execPath),
               HOME: process.env.HOME,
               POWERTOOLS_LOG_LEVEL: 'WARN',
+              ...options.workerEnv,
               ...(runAs === undefined ? {} : { SPARKPLANE_RUN_AS: runAs }),
             },
       }),

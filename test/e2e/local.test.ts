@@ -83,16 +83,6 @@ describe('the local stack, spread out (Spark defaults)', () => {
     expect(await coresUsed(c)).toBe(0);
   });
 
-  it('a driver no process can run (a NUL byte in an argument) ends in ERROR and frees its worker', async () => {
-    const id = await submit(c, createRequest(fixture('sleep.mjs'), { args: ['a\u0000b'] }));
-    const { seen, last } = await follow(c, id);
-    expect(seen.at(-1)).toBe('ERROR');
-    expect(String(last.message)).toMatch(
-      /^Exception from the cluster:\nFailed to launch the driver: /,
-    );
-    expect(await coresUsed(c)).toBe(0);
-  });
-
   it('the example application computes π on executors spread over both workers', async () => {
     const id = await submit(
       c,
@@ -171,7 +161,10 @@ describe('the local stack, spread out (Spark defaults)', () => {
     expect(failed.retryCount).toBe(3);
     const executors = failed.executors as Json[];
     expect(executors.filter((e) => e.state === 'FAILED').length).toBe(3);
-    expect(String(executors[0]?.message)).toMatch(/^Failed to launch executor: spawn .* ENOENT/);
+    // The example's executors ask for a Java this worker cannot start.
+    expect(String(executors[0]?.message)).toMatch(
+      /^Failed to launch executor: SPARK_HOME is not set/,
+    );
     const { last } = await follow(c, id);
     expect(last.driverState).toBe('FAILED');
   });

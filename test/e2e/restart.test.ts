@@ -2,7 +2,7 @@
 // the first run survives it (emulators, agents, drivers share its fate), and the second run
 // takes over its state as Spark's master recovering does (the old workers UNKNOWN, replaced
 // by the new agents at their addresses; a supervised driver relaunched under a new id).
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -74,6 +74,10 @@ describe.runIf(process.platform === 'linux')('npm start killed and started again
       });
 
     const first = await start(dataDir, port);
+    // What it writes is its user's alone: the table's files, the logs, the cluster's address.
+    for (const path of ['dynamodb', 'logs', 'local.json']) {
+      expect(statSync(join(dataDir, path)).mode & 0o077, path).toBe(0);
+    }
     const driver = String((await create({ 'spark.driver.supervise': 'true' })).submissionId);
     await until('the driver to run', async () =>
       (await json(`/v1/submissions/status/${driver}`)).driverState === 'RUNNING' ? true : undefined,

@@ -2,7 +2,6 @@
 // once it says so. The restart test and the recovery benchmark share it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const main = fileURLToPath(new URL('../../lib/local/main.ts', import.meta.url));
@@ -23,8 +22,6 @@ export async function startLocalMain(o: {
   readonly memory: string;
   readonly env?: NodeJS.ProcessEnv;
 }): Promise<LocalMain> {
-  // Its workers run user code as another user, who passes through to its own directories.
-  chmodSync(o.dataDir, 0o711);
   const child = spawn(
     process.execPath,
     [

@@ -2,7 +2,7 @@
 // REST routes answer as Spark's JWSFilter does (403, its container page), our own routes
 // 401/403 JSON; a refused request changes nothing.
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverToken, mintToken } from '../../lib/api/auth.js';
 import type { ControlPlane } from '../../lib/local/control-plane.js';
@@ -335,5 +335,26 @@ describe("a driver's token (the one its LaunchDriver carries)", () => {
     await request(`/v1/submissions/kill/${driverId}`, await submission());
     expect((await request(`/v1/applications/${appId}/heartbeat`, token)).status).toBe(403);
     expect((await request('/v1/applications', token, 'POST', registration)).status).toBe(403);
+  });
+});
+
+describe("a worker's credential", () => {
+  it('is renewed by a heartbeat once past half its life, and names the same worker', async () => {
+    const worker = ids.worker;
+    const [key] = cp.deps.auth.workerCredentialKeys;
+    const heartbeat = async (credential: string) =>
+      (await (
+        await fetch(`${cp.url}/v1/workers/${worker}/heartbeat`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).json()) as { credential?: string };
+    expect((await heartbeat(credentials.get(worker) as string)).credential).toBeUndefined();
+    const late = await mintToken(key as Uint8Array, { sub: worker, scope: 'worker' }, 60);
+    const renewed = (await heartbeat(late)).credential as string;
+    expect(decodeJwt(renewed)).toMatchObject({ sub: worker, scope: 'worker' });
+    expect((decodeJwt(renewed).exp as number) - Date.now() / 1000).toBeGreaterThan(3000);
+    expect(await heartbeat(renewed)).not.toHaveProperty('credential');
   });
 });
