@@ -1,16 +1,10 @@
-// 64 executors placed at once on one worker: how long until all are RUNNING, and how many
-// requests the worker agent makes to report them. The agent reaches the control plane
-// through a counting proxy, so every request it sends is seen, failed ones included.
-import { mkdtempSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AUTH_OFF } from '../lib/api/auth.js';
 import { startControlPlane } from '../lib/local/control-plane.js';
 import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
-import { LocalLauncher } from '../lib/local/workers.js';
+import { LocalLauncher, tempWorkDirs } from '../lib/local/workers.js';
 import { percentile } from './stats.js';
 
 const sleeper = fileURLToPath(new URL('../test/e2e/fixtures/sleep.mjs', import.meta.url));
@@ -76,7 +70,7 @@ export async function launchBurstBench(): Promise<void> {
     masterUrl: proxy.url,
     cores: EXECUTORS,
     memory: `${EXECUTORS * 64}m`,
-    workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-')),
+    workDirs: tempWorkDirs('sparkplane-bench-'),
     firstPort: 47_100,
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
   });

@@ -1,12 +1,7 @@
-// The local stack the benchmarks measure: the emulators, the control plane (auth off) and
-// worker agents (two unless told), ready once all have registered.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AUTH_OFF } from '../lib/api/auth.js';
 import { startControlPlane } from '../lib/local/control-plane.js';
 import { LOCAL_AWS, startEmulators } from '../lib/local/emulators.js';
-import { LocalLauncher } from '../lib/local/workers.js';
+import { LocalLauncher, tempWorkDirs } from '../lib/local/workers.js';
 import { loseLocalWorker } from '../test/harness/lose-worker.js';
 
 export interface LocalStack {
@@ -39,7 +34,7 @@ export async function startLocalStack(o: {
     masterUrl: cp.url,
     cores: o.cores,
     memory: o.memory,
-    workDirs: mkdtempSync(join(tmpdir(), 'sparkplane-bench-')),
+    workDirs: tempWorkDirs('sparkplane-bench-'),
     firstPort: o.firstPort,
     env: { ...process.env, ...o.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
     // As npm start and ECS's stopped-task events: an agent that dies is lost at once.

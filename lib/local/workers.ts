@@ -2,7 +2,8 @@
 // `WorkerLauncher`. Used by `npm start`, the end-to-end tests and the e2e benchmark.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerInstance, WorkerLauncher } from '../cloud/worker-pool.js';
@@ -28,6 +29,13 @@ export interface LocalWorkerOptions {
 }
 
 const workerMain = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
+
+/** A fresh directory for workers' work directories, which their run-as user passes through. */
+export function tempWorkDirs(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o711);
+  return dir;
+}
 
 interface Local {
   readonly process: ChildProcess;

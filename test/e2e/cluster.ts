@@ -2,8 +2,6 @@
 // on the emulators of the global setup, and worker agents as real child processes.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
@@ -11,7 +9,7 @@ import { AUTH_OFF, jwsAuth, mintToken } from '../../lib/api/auth.js';
 import { type ControlPlane, startControlPlane } from '../../lib/local/control-plane.js';
 import { LOCAL_AWS } from '../../lib/local/emulators.js';
 import { sparkEnvironment, sparkPython } from '../../lib/local/spark.js';
-import { LocalLauncher } from '../../lib/local/workers.js';
+import { LocalLauncher, tempWorkDirs } from '../../lib/local/workers.js';
 import { othersCanRun } from '../../lib/worker/isolation.js';
 import { loseLocalWorker } from '../harness/lose-worker.js';
 import { uniqueName } from '../integration/aws.js';
@@ -93,9 +91,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const count = shapes.length;
   // Each cluster gets its own ports, so two clusters never share a worker address.
   const firstPort = 20_000 + Math.floor(Math.random() * 20_000);
-  const workDirs = mkdtempSync(join(tmpdir(), 'sparkplane-e2e-'));
-  // The run-as user passes through to its own directories.
-  chmodSync(workDirs, 0o711);
+  const workDirs = tempWorkDirs('sparkplane-e2e-');
   const runAs = options.runAs ?? (options.spark && !othersCanRun(sparkPython) ? '' : undefined);
   const launchers = shapes.map(
     (shape, i) =>
