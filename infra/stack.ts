@@ -388,15 +388,14 @@ export class SparkplaneStack extends Stack {
       applications: fn('Applications', 'applications', {}),
       cluster: fn('Cluster', 'cluster', {}),
     };
-    const reserved = settings.reservedConcurrency > 0 ? settings.reservedConcurrency : undefined;
-    const scheduler = fn('Scheduler', 'scheduler', pool, {
+    const background = {
       timeout: 60,
-      ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
-    });
-    const cleanup = fn('Cleanup', 'cleanup', pool, {
-      timeout: 60,
-      ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
-    });
+      ...(settings.reservedConcurrency > 0
+        ? { reservedConcurrentExecutions: settings.reservedConcurrency }
+        : {}),
+    };
+    const scheduler = fn('Scheduler', 'scheduler', pool, background);
+    const cleanup = fn('Cleanup', 'cleanup', pool, background);
     // Registrations start the watch; cleanup runs it and starts it again when it broke.
     for (const f of [http.workers, http.applications, cleanup]) {
       f.addEnvironment('WATCH_QUEUE_URL', watch.queueUrl);

@@ -5,7 +5,7 @@
 //   npm start -- --workers 2 --cores 4 --memory 4g [--port 6066] [--data-dir DIR]
 //                [--conf spark.deploy.spreadOutApps=false ...] [--auth]
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import { applyEvent } from '../store/apply.js';
 import { loadActiveCluster } from '../store/cluster.js';
 import { loadScope } from '../store/scope.js';
 import { buildUiPage } from '../ui/page.js';
-import { othersCanRun } from '../worker/isolation.js';
+import { othersCanRun, passThroughDir } from '../worker/isolation.js';
 import { startControlPlane } from './control-plane.js';
 import { LOCAL_AWS, startEmulators } from './emulators.js';
 import { sparkEnvironment, sparkPython } from './spark.js';
@@ -75,10 +75,7 @@ async function auth(): Promise<{ config: AuthConfig; workerKey?: string }> {
 
 mkdirSync(join(base, 'logs'), { recursive: true });
 // The workers' run-as user passes through these to its own directories (not listing them).
-for (const dir of [base, join(base, 'work')]) {
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o711);
-}
+for (const dir of [base, join(base, 'work')]) passThroughDir(dir, true);
 // The workers run Spark's drivers and executors: the pinned Spark (installed when missing,
 // unless SPARK_HOME names another) and sparkplane's plugin, built when missing.
 const sparkEnv = sparkEnvironment();

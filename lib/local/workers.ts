@@ -2,12 +2,13 @@
 // `WorkerLauncher`. Used by `npm start`, the end-to-end tests and the e2e benchmark.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, createWriteStream, mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerInstance, WorkerLauncher } from '../cloud/worker-pool.js';
 import { sharingFate } from '../worker/fate.js';
+import { passThroughDir } from '../worker/isolation.js';
 
 export interface LocalWorkerOptions {
   readonly masterUrl: string;
@@ -33,7 +34,7 @@ const workerMain = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 /** A fresh directory for workers' work directories, which their run-as user passes through. */
 export function tempWorkDirs(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  chmodSync(dir, 0o711);
+  passThroughDir(dir, true);
   return dir;
 }
 

@@ -326,9 +326,8 @@ export class WorkerAgent {
     return !this.stopping && !this.decommissioned && !this.runs.has(key) && !this.ended.has(key);
   }
 
-  /** A stdout/stderr pair in `dir`, appended to as Spark does, with a header on stderr. */
+  /** A stdout/stderr pair in the run's `dir`, appended to as Spark does, with a header on stderr. */
   private logFiles(dir: string, header: string): { out: number; err: number } {
-    privateDir(dir, this.o.runAs);
     const open = (name: string) => {
       const fd = openSync(join(dir, name), 'a', 0o600);
       if (this.o.runAs) fchownSync(fd, this.o.runAs.uid, this.o.runAs.gid);
@@ -467,6 +466,7 @@ export class WorkerAgent {
       driverId: c.driverId,
     };
     this.runs.set(key, run);
+    privateDir(run.dir, this.o.runAs);
     const resolved = driverArgv(c.command.argv, this.o.place, onPath, c.command.expand);
     if (!resolved.ok) {
       this.logFiles(run.dir, `Launch Command: (none): ${resolved.message}`);
@@ -481,7 +481,6 @@ export class WorkerAgent {
       ...(c.token ? { SPARKPLANE_TOKEN: c.token } : {}),
     };
     if (Object.keys(c.resources).length > 0) {
-      privateDir(run.dir, this.o.runAs);
       const file = join(run.dir, `resource-driver-${randomUUID()}.json`);
       writeFileSync(file, resourcesFile('spark.driver', c.resources));
       env.SPARK_DRIVER_RESOURCES_FILE = file;
