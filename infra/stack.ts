@@ -38,6 +38,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { API_ROUTES, type ApiFunction } from '../lib/api/routes.js';
+import { CONNECT_FIRST_PORT, CONNECT_PORT_RETRIES } from '../lib/core/session.js';
 import { EXPIRES_AT } from '../lib/store/layout.js';
 import { buildUiPage } from '../lib/ui/page.js';
 
@@ -262,6 +263,17 @@ export class SparkplaneStack extends Stack {
       allowAllOutbound: true,
     });
     workerGroup.addIngressRule(workerGroup, ec2.Port.allTcp(), 'executors to drivers and back');
+    // Spark Connect sessions listen on their worker from 15002 on: reachable inside the VPC.
+    workerGroup.addIngressRule(
+      ec2.Peer.ipv4(vpc.vpcCidrBlock),
+      ec2.Port.tcpRange(CONNECT_FIRST_PORT, CONNECT_FIRST_PORT + CONNECT_PORT_RETRIES),
+      'Spark Connect clients inside the VPC',
+    );
+    acknowledge(
+      workerGroup,
+      'EC23',
+      "Open to the VPC's own address range only, on the Spark Connect sessions' ports",
+    );
 
     const workersCluster = new ecs.Cluster(this, 'WorkerCluster', {
       vpc,
@@ -386,6 +398,7 @@ export class SparkplaneStack extends Stack {
       // Workers long-poll their queues through it: it mostly waits, so it gets little memory.
       commands: fn('Commands', 'commands', {}, { memorySize: 128 }),
       applications: fn('Applications', 'applications', {}),
+      sessions: fn('Sessions', 'sessions', {}),
       cluster: fn('Cluster', 'cluster', {}),
     };
     const background = {
@@ -414,7 +427,7 @@ export class SparkplaneStack extends Stack {
         'The basic execution role only lets the function write its own logs',
       );
     }
-    for (const f of [http.submissions, http.workers, http.applications, cleanup]) {
+    for (const f of [http.submissions, http.workers, http.applications, http.sessions, cleanup]) {
       nudges.grantSendMessages(f);
     }
     // Kill and launch commands go to each worker's own queue; registration creates it,
@@ -427,7 +440,9 @@ export class SparkplaneStack extends Stack {
         }),
       );
     // The cluster function tells workers the UI decommissioned them.
-    for (const f of [http.submissions, http.applications, http.cluster, scheduler]) queues(f, []);
+    for (const f of [http.submissions, http.applications, http.sessions, http.cluster, scheduler]) {
+      queues(f, []);
+    }
     queues(http.workers, ['sqs:CreateQueue', 'sqs:SetQueueAttributes']);
     queues(cleanup, ['sqs:DeleteQueue']);
     // Workers hold no AWS credentials for their queues: this function receives for them.

@@ -18,12 +18,15 @@ import {
   type Executor,
   INT_MAX,
   isApplicationActive,
+  isDriverActive,
   requestedCores,
 } from '../core/model.js';
+import { reportSession, type SessionReport } from '../core/session.js';
 import { readApplication, renewApplicationLease } from '../store/applications.js';
 import { applyEvent } from '../store/apply.js';
 import { loadActiveCluster } from '../store/cluster.js';
 import { reserveNumbers } from '../store/counters.js';
+import { readDriver, updateSession } from '../store/drivers.js';
 import { PK } from '../store/layout.js';
 import { getItems, loadScope } from '../store/scope.js';
 import { type ApiDeps, performEffects, watchSafely } from './deps.js';
@@ -140,6 +143,13 @@ const executorRequest = z
     message: 'needs exactly one of total and profiles',
     path: ['total'],
   });
+
+/** A poll's body: a session's driver says whether its Connect server listens and works. */
+const heartbeat = z.object({
+  session: z
+    .object({ port: z.number().int().min(1).max(65_535).optional(), busy: z.boolean() })
+    .optional(),
+});
 
 /** Every executor the application ever had, as PROTOCOL.md shows it. */
 function view(app: Application, executors: readonly Executor[], defaultCores: number) {
@@ -261,10 +271,12 @@ export function applicationsHandler(deps: ApiDeps) {
   });
 
   // The driver's poll: the application as GET shows it, and its liveness lease renewed. A
-  // renewal is one small write, at most every third of the timeout, not one per poll.
+  // renewal is one small write, at most every third of the timeout, not one per poll. A
+  // session's driver reports its Connect server and hears whether to stop it.
   on('POST', '/v1/applications/:appId/heartbeat', async (reqCtx) => {
     const appId = pathParam(reqCtx, 'appId', id);
     await mayUse(reqCtx, appId);
+    const { session } = await jsonBody(reqCtx, heartbeat, 4 * KiB);
     const found = await readApplication(deps.table, appId);
     if (!found) {
       throw new ApiError(404, 'unknown_application', `Application ${appId} does not exist`);
@@ -275,8 +287,29 @@ export function applicationsHandler(deps: ApiDeps) {
     if (isApplicationActive(app.state) && now - renewed >= deps.master.appTimeoutMs / 3) {
       await renewApplicationLease(deps.table, appId, now);
     }
-    return json(200, view(app, found.executors, deps.master.defaultCores));
+    const stop = session && (await reportedSession(app, session, now));
+    return json(200, {
+      ...view(app, found.executors, deps.master.defaultCores),
+      ...(stop === undefined ? {} : { session: stop }),
+    });
   });
+
+  /** Stores what changed in a session's report; whether its server is to stop, and why. */
+  async function reportedSession(
+    app: Application,
+    report: SessionReport,
+    now: number,
+  ): Promise<{ stop: boolean; reason?: string } | undefined> {
+    const driverId = app.description.driverAddress;
+    const driver = driverId === undefined ? undefined : await readDriver(deps.table, driverId);
+    if (!driver?.session || !isDriverActive(driver.state)) return undefined;
+    const next = reportSession(driver.session, report, now);
+    if (next) await updateSession(deps.table, driver.id, next);
+    const session = next ?? driver.session;
+    return session.stopReason === undefined
+      ? { stop: false }
+      : { stop: true, reason: session.stopReason };
+  }
 
   on('POST', '/v1/applications/:appId/executors', async (reqCtx) => {
     const appId = pathParam(reqCtx, 'appId', id);

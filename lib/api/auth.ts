@@ -5,10 +5,10 @@
 // worker's routes only. Every kind of token needs `exp` within the configured lifetime,
 // except the one a driver gets, which dies with its driver instead.
 
-import { hkdfSync } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { base64url, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { PropertyError, parseBoolean, timeStringAs } from '../core/properties.js';
-import type { WorkerCommand } from '../protocol/commands.js';
+import type { LaunchDriver, WorkerCommand } from '../protocol/commands.js';
 
 export type CredentialKind = 'submission' | 'worker';
 
@@ -31,6 +31,8 @@ export interface AuthConfig {
   readonly keys: Readonly<Record<CredentialKind, readonly Uint8Array[]>>;
   /** Sign and verify registered workers' credentials (derived from the submission keys). */
   readonly workerCredentialKeys: readonly Uint8Array[];
+  /** Derive Spark Connect sessions' tokens (from the submission keys; the first derives). */
+  readonly sessionKeys: readonly Uint8Array[];
   readonly rules: TokenRules;
 }
 
@@ -97,8 +99,10 @@ const asList = (k: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] =>
 const sameKey = (a: Uint8Array, b: Uint8Array) =>
   Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
+const derivedKey = (submissionKey: Uint8Array, purpose: string) =>
+  new Uint8Array(hkdfSync('sha256', submissionKey, new Uint8Array(), purpose, 32));
 const workerCredentialKey = (submissionKey: Uint8Array) =>
-  new Uint8Array(hkdfSync('sha256', submissionKey, new Uint8Array(), 'sparkplane worker', 32));
+  derivedKey(submissionKey, 'sparkplane worker');
 
 export function jwsAuth(
   submission: Uint8Array | readonly Uint8Array[],
@@ -113,14 +117,20 @@ export function jwsAuth(
     mode: 'jws',
     keys,
     workerCredentialKeys: keys.submission.map(workerCredentialKey),
+    sessionKeys: keys.submission.map((k) => derivedKey(k, 'sparkplane session')),
     rules,
   };
 }
 
+/**
+ * Local mode without keys. Sessions' tokens are derived from a key of this process: the
+ * control plane that started a session shows its token, one started again no longer can.
+ */
 export const AUTH_OFF: AuthConfig = {
   mode: 'off',
   keys: { submission: [], worker: [] },
   workerCredentialKeys: [],
+  sessionKeys: [new Uint8Array(randomBytes(32))],
   rules: DEFAULT_TOKEN_RULES,
 };
 
@@ -253,14 +263,41 @@ export async function withDriverTokens(
   for (const [workerId, commands] of byWorker) {
     out.set(
       workerId,
-      await Promise.all(
-        commands.map(async (c) => {
-          if (c.type !== 'LaunchDriver') return c;
-          const token = await driverToken(auth, c.driverId);
-          return token === undefined ? c : { ...c, token };
-        }),
-      ),
+      await Promise.all(commands.map((c) => (c.type === 'LaunchDriver' ? withTokens(auth, c) : c))),
     );
   }
   return out;
+}
+
+/**
+ * A Spark Connect session's bearer token: an HMAC of its driver id under a key derived from
+ * the submission key, so it is never stored (its hash is) and can be shown again.
+ */
+export function sessionToken(key: Uint8Array, driverId: string): string {
+  return createHmac('sha256', key).update(`session ${driverId}`).digest('base64url');
+}
+
+export const tokenHash = (token: string): string =>
+  createHash('sha256').update(token).digest('base64url');
+
+/** The session's token, if a key this control plane holds derived the hash it stored. */
+export function knownSessionToken(
+  auth: AuthConfig,
+  driverId: string,
+  hash: string,
+): string | undefined {
+  return auth.sessionKeys.map((k) => sessionToken(k, driverId)).find((t) => tokenHash(t) === hash);
+}
+
+/** A LaunchDriver with what its driver needs: its token, and a session's Connect token. */
+export async function withTokens(auth: AuthConfig, launch: LaunchDriver): Promise<LaunchDriver> {
+  const token = await driverToken(auth, launch.driverId);
+  const [sessionKey] = auth.sessionKeys;
+  return {
+    ...launch,
+    ...(token === undefined ? {} : { token }),
+    ...(launch.session && sessionKey
+      ? { connectToken: sessionToken(sessionKey, launch.driverId) }
+      : {}),
+  };
 }

@@ -5,6 +5,7 @@
 import { applicationsHandler } from './applications.js';
 import { clusterHandler } from './cluster.js';
 import type { ApiDeps } from './deps.js';
+import { sessionsHandler } from './sessions.js';
 import { submissionsHandler } from './submissions.js';
 import { commandsHandler, workersHandler } from './workers.js';
 
@@ -13,6 +14,7 @@ export const API_FUNCTIONS = {
   workers: workersHandler,
   commands: commandsHandler,
   applications: applicationsHandler,
+  sessions: sessionsHandler,
   cluster: clusterHandler,
 } as const;
 
@@ -24,6 +26,8 @@ export const API_ROUTES: readonly { readonly routeKey: string; readonly fn: ApiF
   { routeKey: 'POST /v1/workers/{workerId}/commands', fn: 'commands' },
   { routeKey: 'ANY /v1/applications', fn: 'applications' },
   { routeKey: 'ANY /v1/applications/{proxy+}', fn: 'applications' },
+  { routeKey: 'ANY /v1/sessions', fn: 'sessions' },
+  { routeKey: 'ANY /v1/sessions/{proxy+}', fn: 'sessions' },
   { routeKey: 'ANY /json', fn: 'cluster' },
   { routeKey: 'ANY /json/{proxy+}', fn: 'cluster' },
   { routeKey: 'ANY /workers/{proxy+}', fn: 'cluster' },

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { clearCompleted, killAllDrivers, killDriver } from '../core/lifecycle.js';
+import { CONNECT_SERVER } from '../core/session.js';
 import { driverDescription } from '../core/submission.js';
 import {
   clearResponse,
@@ -70,6 +71,15 @@ export function submissionsHandler(deps: ApiDeps) {
     }
     const parsed = parseCreateSubmissionRequest(body);
     if (!parsed.ok) return reply(errorResponse(400, parsed.message));
+    // As spark-submit refuses it in cluster mode; a session gets a token, this would not.
+    if (parsed.request.mainClass === CONNECT_SERVER) {
+      return reply(
+        errorResponse(
+          400,
+          'Malformed request: java.lang.IllegalArgumentException: Cluster deploy mode is not applicable to Spark Connect server; create a session with POST /v1/sessions.',
+        ),
+      );
+    }
     const built = driverDescription(parsed.request, { placeholder: deps.placeholder });
     if (!built.ok) return reply(errorResponse(400, built.message));
     const key = reqCtx.req.headers.get('idempotency-key') ?? undefined;

@@ -28,7 +28,7 @@ import { type Assignment, assignmentKey, PK, recordFromItem } from '../store/lay
 import { acknowledgeLaunch } from '../store/pool.js';
 import { getItems, loadRegistration, loadScope } from '../store/scope.js';
 import { recordHeartbeat } from '../store/workers.js';
-import { driverToken, WORKER_CREDENTIAL_TTL_SEC, workerCredential } from './auth.js';
+import { WORKER_CREDENTIAL_TTL_SEC, withTokens, workerCredential } from './auth.js';
 import { type ApiDeps, performEffects, watchSafely } from './deps.js';
 import { credentialExpiresSec, requireCredential } from './guards.js';
 import {
@@ -182,9 +182,9 @@ async function desiredState(
       );
     }
     if (driver) {
-      const token = await driverToken(deps.auth, driver.id);
-      const launch = launchDriver(driver, a, deps.driverTemplates);
-      launchDrivers.push(token === undefined ? launch : { ...launch, token });
+      launchDrivers.push(
+        await withTokens(deps.auth, launchDriver(driver, a, deps.driverTemplates)),
+      );
     }
   }
   return {

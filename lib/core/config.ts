@@ -5,6 +5,11 @@
 import { javaFormat } from './ids.js';
 import { INT_MAX } from './model.js';
 import { PropertyError, parseBoolean, parseInteger, timeStringAs } from './properties.js';
+import {
+  DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+  IDLE_TIMEOUT_PROPERTY,
+  idleTimeoutFrom,
+} from './session.js';
 
 export const WORKER_SELECTION_POLICIES = [
   'CORES_FREE_ASC',
@@ -40,6 +45,8 @@ export interface MasterConfig {
    * later than this ends as Spark ends one whose driver disconnected.
    */
   readonly appTimeoutMs: number;
+  /** `spark.sparkplane.session.idleTimeout`, ms: the sessions' default idle timeout. */
+  readonly sessionIdleTimeoutMs: number;
   /** `spark.decommission.enabled`: the UI's `POST /workers/kill/` is mounted. */
   readonly decommissionEnabled: boolean;
   /** `spark.master.ui.decommission.allow.mode`: who may use it. */
@@ -195,6 +202,12 @@ export function masterConfig(props: Properties = {}): MasterConfig {
       ),
       (v) => v >= 1000,
       'must be at least 1s',
+    ),
+    sessionIdleTimeoutMs: read(
+      props,
+      IDLE_TIMEOUT_PROPERTY,
+      DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+      idleTimeoutFrom,
     ),
     decommissionEnabled: read(props, 'spark.decommission.enabled', false, parseBoolean),
     decommissionAllowMode: read(props, 'spark.master.ui.decommission.allow.mode', 'LOCAL', (v) => {

@@ -39,6 +39,16 @@ const CLIENT = [
 
 export const DEFAULT_DRIVER_TEMPLATES: readonly DriverTemplate[] = [
   { appResource: '\\.m?js$', argv: ['{{NODE}}', '{{APP_RESOURCE}}', '{{APP_ARGS}}'] },
+  // A Connect session (lib/core/session.ts): the server listens on its worker's address only.
+  {
+    mainClass: '^org\\.apache\\.spark\\.sql\\.connect\\.service\\.SparkConnectServer$',
+    argv: [
+      SPARK_SUBMIT,
+      ...CLIENT,
+      ...['--conf', 'spark.connect.grpc.binding.address={{HOSTNAME}}'],
+      ...['--class', '{{MAIN_CLASS}}', '{{APP_RESOURCE}}', '{{APP_ARGS}}'],
+    ],
+  },
   // Spark's REST example: SparkSubmit is the main class, its arguments are spark-submit's.
   {
     mainClass: '^org\\.apache\\.spark\\.deploy\\.SparkSubmit$',

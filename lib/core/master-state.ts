@@ -4,6 +4,7 @@
 
 import {
   type Application,
+  byId,
   type Cluster,
   type Driver,
   freeAddresses,
@@ -12,6 +13,7 @@ import {
   type ResourceAmounts,
   type Worker,
 } from './model.js';
+import { sessionAddress, sessionState } from './session.js';
 
 export interface MasterStateOptions {
   /** `spark://host:port`. */
@@ -79,8 +81,10 @@ function workerJson(w: Worker): Json {
 const requirements = (amounts: ResourceAmounts): Json[] =>
   byName(amounts).map((name) => ({ name, amount: amounts[name] }));
 
-function applicationJson(app: Application, now: number): Json {
+function applicationJson(app: Application, now: number, cluster: Cluster): Json {
   const profile = app.description.defaultProfile;
+  const driver = app.description.driverAddress;
+  const session = driver !== undefined && byId(cluster.drivers, driver)?.session !== undefined;
   return {
     id: app.id,
     starttime: app.submitTimeMs,
@@ -95,10 +99,24 @@ function applicationJson(app: Application, now: number): Json {
     submitdate: javaDateString(app.submitTimeMs),
     state: app.state,
     duration: (app.endTimeMs ?? now) - app.submitTimeMs,
+    ...(session ? { session: driver } : {}),
+  };
+}
+
+/** A session's mark (sparkplane's, after Spark's fields): its name, state and address. */
+function sessionJson(d: Driver): Json | undefined {
+  if (!d.session) return undefined;
+  const session = { ...d, session: d.session };
+  const url = sessionAddress(session);
+  return {
+    ...(d.session.name === undefined ? {} : { name: d.session.name }),
+    state: sessionState(session),
+    ...(url === undefined ? {} : { url }),
   };
 }
 
 function driverJson(d: Driver): Json {
+  const session = sessionJson(d);
   return {
     id: d.id,
     // A string, unlike the application's: Spark's quirk (spec Appendix B.5).
@@ -112,6 +130,7 @@ function driverJson(d: Driver): Json {
     // Spark shows the launcher command's third argument, which is the user class for
     // both launch paths; our description keeps that class directly.
     mainclass: d.description.mainClass,
+    ...(session === undefined ? {} : { session }),
   };
 }
 
@@ -144,10 +163,10 @@ export function masterState(cluster: Cluster, options: MasterStateOptions): Json
     resourcesused: alive.map(workerResourcesUsed),
     activeapps: apps
       .filter((a) => isApplicationActive(a.state))
-      .map((a) => applicationJson(a, options.now)),
+      .map((a) => applicationJson(a, options.now, cluster)),
     completedapps: apps
       .filter((a) => !isApplicationActive(a.state))
-      .map((a) => applicationJson(a, options.now)),
+      .map((a) => applicationJson(a, options.now, cluster)),
     activedrivers: drivers.filter((d) => isDriverActive(d.state)).map(driverJson),
     completeddrivers: drivers.filter((d) => !isDriverActive(d.state)).map(driverJson),
     // sparkplane has no standby: its master is always the leader.

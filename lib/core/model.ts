@@ -1,6 +1,8 @@
 // The master's data model (spec §b): plain, immutable, JSON-serialisable records.
 // Transitions never mutate a record; they return new ones and share the rest.
 
+import type { DriverSession } from './session.js';
+
 /** Scala's Int.MaxValue: Spark's "unlimited" for cores and executor limits. */
 export const INT_MAX = 2_147_483_647;
 
@@ -120,6 +122,8 @@ export interface Driver {
   readonly endTimeMs?: number;
   /** The application this driver registered last: it ends when the driver does. */
   readonly appId?: string;
+  /** Set when the driver is a Spark Connect session (lib/core/session.ts). */
+  readonly session?: DriverSession;
 }
 
 /** What one executor of a resource profile needs (Spark's ExecutorResourceDescription). */

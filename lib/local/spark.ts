@@ -4,6 +4,7 @@
 // virtual environment under .spark/ in the checkout; the plugin is built by Maven in spark/.
 //
 //   npm run -s spark:home     prints SPARK_HOME, installing Spark first when it is missing
+//                             (and Spark's Connect client for Python)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,39 +38,47 @@ function installedHome(): string {
 }
 
 /**
- * SPARK_HOME of the pinned Spark: `$SPARK_HOME` when set, else the checkout's own, installed
- * first when missing. The install goes to a temporary folder renamed into place, so a run
- * that dies half-way leaves nothing that looks installed.
+ * A virtual environment under .spark/ with one requirement, installed when missing. The
+ * install goes to a temporary folder renamed into place, so a run that dies half-way
+ * leaves nothing that looks installed.
  */
-export function sparkHome(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SPARK_HOME) return env.SPARK_HOME;
-  if (existsSync(join(venv, '.installed'))) return installedHome();
-  const partial = `${venv}.partial-${process.pid}`;
+function installedVenv(dir: string, requirement: string, env: NodeJS.ProcessEnv): void {
+  if (existsSync(join(dir, '.installed'))) return;
+  const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(join(root, '.spark'), { recursive: true });
   const py = env.PYTHON ?? 'python3';
   execFileSync(py, ['-m', 'venv', partial], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync(
     join(partial, 'bin', 'python'),
-    [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--disable-pip-version-check',
-      `pyspark==${SERVER_SPARK_VERSION}`,
-    ],
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', requirement],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  writeFileSync(join(partial, '.installed'), `pyspark==${SERVER_SPARK_VERSION}\n`);
+  writeFileSync(join(partial, '.installed'), `${requirement}\n`);
   try {
-    renameSync(partial, venv);
+    renameSync(partial, dir);
   } catch (e) {
     // Another process installed it first.
     rmSync(partial, { recursive: true, force: true });
-    if (!existsSync(join(venv, '.installed'))) throw e;
+    if (!existsSync(join(dir, '.installed'))) throw e;
   }
+}
+
+/** SPARK_HOME of the pinned Spark: `$SPARK_HOME` when set, else the checkout's own. */
+export function sparkHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SPARK_HOME) return env.SPARK_HOME;
+  installedVenv(venv, `pyspark==${SERVER_SPARK_VERSION}`, env);
   return installedHome();
+}
+
+/**
+ * The Python of Spark's thin Connect client at the pinned version (PyPI's pyspark-client:
+ * no JVM, no Spark jars), for sessions' clients: the tests, the demo and the benchmark.
+ */
+export function connectClientPython(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = join(root, '.spark', `pyspark-client-${SERVER_SPARK_VERSION}`);
+  installedVenv(dir, `pyspark-client==${SERVER_SPARK_VERSION}`, env);
+  return join(dir, 'bin', 'python');
 }
 
 /** Builds the plugin and the examples when a jar is missing (Maven, JDK 17). */
@@ -99,5 +108,6 @@ export function sparkEnvironment(env: NodeJS.ProcessEnv = process.env): Record<s
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  connectClientPython();
   process.stdout.write(`${sparkHome()}\n`);
 }

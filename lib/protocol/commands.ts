@@ -35,6 +35,10 @@ export interface LaunchDriver {
   readonly command: DriverCommand;
   /** A bearer token for the application routes, handed to the driver (auth on only). */
   readonly token?: string;
+  /** The driver is a Spark Connect session (lib/core/session.ts). */
+  readonly session?: true;
+  /** A session's Connect bearer token (SPARK_CONNECT_AUTHENTICATE_TOKEN); never stored. */
+  readonly connectToken?: string;
 }
 
 export interface KillExecutor {
@@ -78,6 +82,7 @@ export function launchDriver(
     resources: placed.resources,
     supervise: driver.description.supervise,
     command: driverCommand(driver.id, driver.description, templates),
+    ...(driver.session ? { session: true as const } : {}),
   };
 }
 

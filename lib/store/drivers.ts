@@ -1,14 +1,15 @@
 // Drivers as the REST submission server reads and writes them.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MasterConfig } from '../core/config.js';
 import { driverId } from '../core/ids.js';
 import { submitDriver } from '../core/lifecycle.js';
 import type { Cluster, Driver, DriverDescription } from '../core/model.js';
+import type { DriverSession } from '../core/session.js';
 import { reserveNumbers } from './counters.js';
 import { driverKey, EXPIRES_AT, PK, recordFromItem, recordItem } from './layout.js';
 import { getItems } from './scope.js';
-import type { Table } from './table.js';
+import { conditional, type Table } from './table.js';
 
 const EMPTY: Cluster = { workers: {}, applications: {}, executors: {}, drivers: {} };
 
@@ -36,6 +37,7 @@ export async function createDriver(
   description: DriverDescription,
   now: number,
   idempotency?: Idempotency,
+  session?: (driverId: string) => DriverSession,
 ): Promise<{ driverId: string; replayed: boolean }> {
   const nowSec = Math.floor(now / 1000);
   // A retry is answered before anything is written (a refused one changes nothing).
@@ -43,7 +45,10 @@ export async function createDriver(
   if (earlier) return { driverId: earlier, replayed: true };
   const seq = await reserveNumbers(table, 'driver');
   const id = driverId(config.driverIdPattern, now, seq);
-  const driver = submitDriver(EMPTY, { id, seq }, description, now).cluster.drivers[id] as Driver;
+  const submitted = submitDriver(EMPTY, { id, seq }, description, now).cluster.drivers[
+    id
+  ] as Driver;
+  const driver: Driver = session ? { ...submitted, session: session(id) } : submitted;
   const put = {
     TableName: table.name,
     Item: recordItem(driverKey(driver), driver, 0),
@@ -115,4 +120,28 @@ export async function readDriver(table: Table, id: string): Promise<Driver | und
   ]);
   const item = items[0];
   return item ? recordFromItem<Driver>(item).record : undefined;
+}
+
+/**
+ * Writes an active driver's session part. The version moves on, so a transition that read
+ * the driver before this write retries instead of writing the older session back.
+ */
+export async function updateSession(
+  table: Table,
+  driverId: string,
+  session: DriverSession,
+): Promise<boolean> {
+  const written = await conditional(() =>
+    table.doc.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: { pk: PK.driver, sk: driverId },
+        UpdateExpression: 'SET #session = :session ADD version :one',
+        ConditionExpression: 'attribute_exists(#session)',
+        ExpressionAttributeNames: { '#session': 'session' },
+        ExpressionAttributeValues: { ':session': session, ':one': 1 },
+      }),
+    ),
+  );
+  return written !== undefined;
 }

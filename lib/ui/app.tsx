@@ -225,7 +225,10 @@ function Applications(props: { id: string; apps: ApplicationJson[]; refresh: () 
                 <Kill onKill={() => killApplication(a.id, props.refresh)} />
               ) : null}
             </td>
-            <td>{a.name}</td>
+            <td>
+              {a.name}
+              {a.session ? <span class="session"> (Spark Connect session)</span> : null}
+            </td>
             <td>{a.cores}</td>
             <td>{formatMemory(a.memoryperexecutor)}</td>
             <td>{formatAmounts(a.resourcesperexecutor)}</td>
@@ -280,7 +283,17 @@ function Drivers(props: {
             <td>{d.cores}</td>
             <td>{formatMemory(d.memory)}</td>
             <td>{formatAddresses(d.resources)}</td>
-            <td>{d.mainclass}</td>
+            <td>
+              {d.session ? (
+                <span class="session">
+                  Spark Connect session{d.session.name ? ` ${d.session.name}` : ''}:{' '}
+                  {d.session.state}
+                  {d.session.url ? ` at ${d.session.url}` : ''}
+                </span>
+              ) : (
+                d.mainclass
+              )}
+            </td>
             {props.running ? <td>{formatDuration(props.now - Number(d.starttime))}</td> : null}
           </tr>
         ))}

@@ -27,6 +27,8 @@ export interface ApplicationJson {
   readonly submitdate: string;
   readonly state: string;
   readonly duration: number;
+  /** The session (driver id) this application is the Connect server of. */
+  readonly session?: string;
 }
 
 export interface DriverJson {
@@ -39,6 +41,7 @@ export interface DriverJson {
   readonly submitdate: string;
   readonly worker: string;
   readonly mainclass: string;
+  readonly session?: { readonly name?: string; readonly state: string; readonly url?: string };
 }
 
 export interface MasterStateJson {

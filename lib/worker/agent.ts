@@ -479,6 +479,9 @@ export class WorkerAgent {
       SPARKPLANE_HOST: this.o.place.host,
       SPARKPLANE_WORKER_URL: workerUrl(this.o.place),
       ...(c.token ? { SPARKPLANE_TOKEN: c.token } : {}),
+      // Spark's Connect server reads its token from here when no property sets it: an
+      // environment only its user and root can read, unlike the command line.
+      ...(c.connectToken ? { SPARK_CONNECT_AUTHENTICATE_TOKEN: c.connectToken } : {}),
     };
     if (Object.keys(c.resources).length > 0) {
       const file = join(run.dir, `resource-driver-${randomUUID()}.json`);

@@ -17,6 +17,7 @@ export async function startApi(
     scheduler?: boolean;
     sparkProperties?: Record<string, string>;
     placeholders?: string;
+    now?: () => number;
   } = {},
 ): Promise<ControlPlane> {
   return startControlPlane({
@@ -29,6 +30,7 @@ export async function startApi(
     cleanupEveryMs: 0,
     ...(options.sparkProperties ? { sparkProperties: options.sparkProperties } : {}),
     ...(options.placeholders ? { placeholders: options.placeholders } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
 }
 

@@ -3,16 +3,22 @@ import { randomBytes } from 'node:crypto';
 import { base64url, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
+  AUTH_OFF,
   AuthConfigError,
   credentialOf,
   DEFAULT_TOKEN_RULES,
   decodeKeys,
   jwsAuth,
+  knownSessionToken,
   mintToken,
+  sessionToken,
+  tokenHash,
   tokenRules,
   verifyToken,
+  withTokens,
   workerCredential,
 } from '../../../lib/api/auth.js';
+import type { LaunchDriver } from '../../../lib/protocol/commands.js';
 
 const bearer = (t: string) => `Bearer ${t}`;
 const nowSec = () => Math.floor(Date.now() / 1000);
@@ -96,5 +102,51 @@ describe("a worker's credential", () => {
     expect((await credentialOf(forged, auth)) as { workerId?: string }).not.toHaveProperty(
       'workerId',
     );
+  });
+});
+
+describe('Spark Connect sessions’ tokens', () => {
+  const launch: LaunchDriver = {
+    type: 'LaunchDriver',
+    driverId: 'driver-1',
+    cores: 1,
+    memoryMb: 1024,
+    resources: {},
+    supervise: false,
+    command: { argv: ['x'], env: {}, expand: [] },
+  };
+
+  it('are derived per driver from the submission key, never the key itself', () => {
+    const auth = jwsAuth(randomBytes(32), randomBytes(32));
+    const [key] = auth.sessionKeys;
+    if (!key) throw new Error('no session key');
+    const a = sessionToken(key, 'driver-1');
+    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(sessionToken(key, 'driver-2')).not.toBe(a);
+    expect(Buffer.from(key).equals(Buffer.from(auth.keys.submission[0] ?? []))).toBe(false);
+    expect(knownSessionToken(auth, 'driver-1', tokenHash(a))).toBe(a);
+    expect(knownSessionToken(auth, 'driver-2', tokenHash(a))).toBeUndefined();
+  });
+
+  it('are shown again during a key rotation, and not after the old key is gone', () => {
+    const [old, next] = [randomBytes(32), randomBytes(32)];
+    const worker = randomBytes(32);
+    const before = jwsAuth(old, worker);
+    const token = sessionToken(before.sessionKeys[0] as Uint8Array, 'driver-1');
+    const during = jwsAuth([next, old], worker);
+    expect(knownSessionToken(during, 'driver-1', tokenHash(token))).toBe(token);
+    expect(knownSessionToken(jwsAuth(next, worker), 'driver-1', tokenHash(token))).toBeUndefined();
+  });
+
+  it('go with the launch of a session only, also with auth off', async () => {
+    const auth = jwsAuth(randomBytes(32), randomBytes(32));
+    const plain = await withTokens(auth, launch);
+    expect(plain.token).toBeDefined();
+    expect(plain.connectToken).toBeUndefined();
+    const session = await withTokens(auth, { ...launch, session: true });
+    expect(session.connectToken).toBe(sessionToken(auth.sessionKeys[0] as Uint8Array, 'driver-1'));
+    const off = await withTokens(AUTH_OFF, { ...launch, session: true });
+    expect(off.token).toBeUndefined();
+    expect(off.connectToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });

@@ -21,6 +21,7 @@ describe('master configuration (spec Appendix A)', () => {
       workerTimeoutSec: 60,
       deadWorkerPersistence: 15,
       appTimeoutMs: 30_000,
+      sessionIdleTimeoutMs: 900_000,
       decommissionEnabled: false,
       decommissionAllowMode: 'LOCAL',
     });

@@ -36,8 +36,8 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('runs seven functions on the newest Node.js runtime, on arm64', () => {
-    expect(Object.keys(functions)).toHaveLength(7);
+  it('runs eight functions on the newest Node.js runtime, on arm64', () => {
+    expect(Object.keys(functions)).toHaveLength(8);
     for (const prefix of [
       'Submissions',
       'Workers',
@@ -156,11 +156,21 @@ describe('the CDK stack', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 2);
   });
 
-  it('needs no NAT gateway: workers in public subnets, nothing may reach them from outside', () => {
+  it('needs no NAT gateway: workers in public subnets, nothing outside the VPC reaches them', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
     const groups = Object.values(template.findResources('AWS::EC2::SecurityGroup'));
-    for (const g of groups) expect(g.Properties.SecurityGroupIngress ?? []).toEqual([]);
+    // Only Spark Connect sessions' ports, and only from the VPC's own range.
+    const ingress = groups.flatMap((g) => g.Properties.SecurityGroupIngress ?? []);
+    expect(ingress).toEqual([
+      {
+        CidrIp: { 'Fn::GetAtt': [expect.stringMatching(/^Vpc/), 'CidrBlock'] },
+        Description: 'Spark Connect clients inside the VPC',
+        FromPort: 15002,
+        IpProtocol: 'tcp',
+        ToPort: 15101,
+      },
+    ]);
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       IpProtocol: 'tcp',
       FromPort: 0,
@@ -228,7 +238,7 @@ describe('the CDK stack', () => {
   });
 
   it('alarms on dead-lettered nudges and on every function’s errors', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 1,

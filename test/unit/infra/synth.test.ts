@@ -52,7 +52,7 @@ describe('npm run synth and cfn-lint', () => {
       expect(typeof loaded.handler).toBe('function');
       functions++;
     }
-    expect(functions).toBe(7);
+    expect(functions).toBe(8);
   }, 60_000);
 
   it('bundles the web UI with the submissions function, which serves it to browsers at /', async () => {

@@ -34,7 +34,12 @@ private[spark] case class ApplicationRegistration(
     resourcesPerExecutor: Map[String, Long],
     command: ExecutorCommand)
 
-private[spark] case class ApplicationView(id: String, state: String, executors: Seq[ExecutorView])
+/** `stopSession`: the control plane asks a session's driver to stop its server, and why. */
+private[spark] case class ApplicationView(
+    id: String,
+    state: String,
+    executors: Seq[ExecutorView],
+    stopSession: Option[String] = None)
 
 /** The JSON of the application routes (PROTOCOL.md §3). */
 private[spark] object Messages {
@@ -88,6 +93,16 @@ private[spark] object Messages {
     node
   }
 
+  def heartbeat(session: Option[SessionReport]): ObjectNode = {
+    val node = mapper.createObjectNode()
+    session.foreach { s =>
+      val o = node.putObject("session")
+      s.port.foreach(o.put("port", _))
+      o.put("busy", s.busy)
+    }
+    node
+  }
+
   def killExecutors(executorIds: Seq[String]): ObjectNode = {
     val node = mapper.createObjectNode()
     strings(node, "executorIds", executorIds)
@@ -124,6 +139,9 @@ private[spark] object Messages {
           text(e, "state"),
           optional(e, "exitStatus")(_.asInt()),
           optional(e, "message")(_.asText()))
-      })
+      },
+      optional(node, "session")(identity)
+        .filter(s => s.path("stop").asBoolean(false))
+        .map(s => s.path("reason").asText("stop")))
   }
 }

@@ -59,10 +59,11 @@ private[spark] class SparkplaneApi(base: URI, token: Option[String], timeout: Du
 
   /**
    * The application and its executors, or None when the control plane no longer has it. The
-   * poll is the driver's heartbeat too: it renews the application's liveness lease.
+   * poll is the driver's heartbeat too: it renews the application's liveness lease, and a
+   * session's driver reports its Connect server with it.
    */
-  def application(appId: String): Option[ApplicationView] =
-    call("POST", app(appId) + "/heartbeat", Some(Messages.mapper.createObjectNode())) match {
+  def application(appId: String, session: Option[SessionReport] = None): Option[ApplicationView] =
+    call("POST", app(appId) + "/heartbeat", Some(Messages.heartbeat(session))) match {
       case (404, _) => None
       case answer => Some(Messages.application(expectOk(s"Reading $appId", answer)))
     }

@@ -51,11 +51,15 @@ private[spark] class SparkplaneSchedulerBackend(
   private val executorDelayRemoveThread =
     ThreadUtils.newDaemonSingleThreadScheduledExecutor("driver-executor-delay-remove-thread")
   private val executorRemoveDelayMs = conf.get(config.EXECUTOR_REMOVE_DELAY)
+  /** A session's driver runs Spark's Connect server: it is reported and stopped when told. */
+  private val session =
+    if (conf.getBoolean(SessionFlag, false)) Some(new SessionMonitor(sc)) else None
   /** Executor id -> the last state delivered to Spark; the poller thread's alone. */
   private var seen = Map.empty[Int, String]
 
   override def start(): Unit = {
     super.start()
+    session.foreach(sc.addSparkListener)
     val driverUrl = RpcEndpointAddress(
       sc.conf.get(config.DRIVER_HOST_ADDRESS),
       sc.conf.get(config.DRIVER_PORT),
@@ -121,12 +125,13 @@ private[spark] class SparkplaneSchedulerBackend(
 
   private def poll(): Unit = Utils.tryLogNonFatalError {
     if (!stopping.get && !ended.get) {
-      api.application(appId) match {
+      api.application(appId, session.map(_.report)) match {
         case None => dead(s"Master removed our application: $appId is no longer known")
         case Some(view) =>
           val (updates, next) = ExecutorUpdates.diff(seen, view.executors)
           seen = next
           updates.foreach(deliver)
+          for (monitor <- session; reason <- view.stopSession) monitor.stopServer(reason)
           if (EndedStates(view.state)) dead(s"Master removed our application: ${view.state}")
       }
     }
@@ -265,6 +270,8 @@ private[spark] object SparkplaneSchedulerBackend {
   val RequestTimeout = "spark.sparkplane.requestTimeout"
   val TokenEnv = "SPARKPLANE_TOKEN"
   val DriverIdEnv = "SPARKPLANE_DRIVER_ID"
+  /** Set on a session's driver (lib/core/session.ts). */
+  val SessionFlag = "spark.sparkplane.session"
   val KillBatch = 1000
 
   private val EndedStates = Set("FINISHED", "FAILED", "KILLED")
