@@ -4,6 +4,7 @@ import { e2eBench } from './e2e.js';
 import { idleBench } from './idle.js';
 import { launchBurstBench } from './launch-burst.js';
 import { schedulerBench } from './scheduler.js';
+import { sessionsBench } from './sessions.js';
 import { storeBench } from './store.js';
 import { vsSparkBench } from './vs-spark.js';
 
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   idle: idleBench,
   'launch-burst': launchBurstBench,
   scheduler: schedulerBench,
+  sessions: sessionsBench,
   store: storeBench,
   'vs-spark': vsSparkBench,
 };

@@ -9,11 +9,14 @@
 //   --timeout S       give up after S seconds (default 600)
 //
 // Exit code 0 when the driver FINISHED, 1 otherwise.
+//
+// `npm run demo -- session` runs the Spark Connect session demo instead (examples/session).
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sessionDemo } from './session/demo.js';
 
 const APP_NAME = 'Spark Pi (sparkplane example)';
 const FINAL_DRIVER_STATES = new Set(['FINISHED', 'FAILED', 'KILLED', 'ERROR', 'NOT_FOUND']);
@@ -57,16 +60,17 @@ interface ApplicationView {
   }[];
 }
 
-const { values: options } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    slices: { type: 'string', default: '20' },
-    token: { type: 'string' },
-    'data-dir': { type: 'string', default: '.sparkplane' },
-    timeout: { type: 'string', default: '600' },
-  },
-  strict: true,
-});
+const piOptions = () =>
+  parseArgs({
+    options: {
+      url: { type: 'string' },
+      slices: { type: 'string', default: '20' },
+      token: { type: 'string' },
+      'data-dir': { type: 'string', default: '.sparkplane' },
+      timeout: { type: 'string', default: '600' },
+    },
+    strict: true,
+  }).values;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,6 +86,7 @@ async function readLocalStack(dataDir: string): Promise<LocalStack | undefined> 
 }
 
 async function main(): Promise<number> {
+  const options = piOptions();
   const slices = Number(options.slices);
   if (!Number.isInteger(slices) || slices < 1) throw new Error('--slices must be an integer ≥ 1');
   const timeoutMs = Number(options.timeout) * 1000;
@@ -250,7 +255,8 @@ async function main(): Promise<number> {
   return state === 'FINISHED' ? 0 : 1;
 }
 
-main().then(
+const [mode, ...rest] = process.argv.slice(2);
+(mode === 'session' ? sessionDemo(rest) : main()).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const cause =

@@ -2,11 +2,12 @@
 // driver, Spark's executors placed by dynamic allocation, and PyPI's pyspark-client at the
 // pinned version as the client.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClientPython } from '../../lib/local/spark.js';
-import { type Cluster, fixture, loseWorker, startCluster } from './cluster.js';
+import { type Cluster, loseWorker, startCluster } from './cluster.js';
 
-const query = fixture('connect_query.py');
+const query = fileURLToPath(new URL('../../examples/session/query.py', import.meta.url));
 const TIMEOUT = 240_000;
 
 interface SessionView {

@@ -178,6 +178,22 @@ describe('the web UI', () => {
     for (const row of executorRows) expect(row).toMatch(/^\d+\tworker-\S+ \(127\.0\.0\.1:\d+\)\t/);
     await ui.page.screenshot({ path: join(ARTIFACTS, 'ui-application.png'), fullPage: true });
   });
+
+  it('shows a Spark Connect session as a driver and an application, with its address', async () => {
+    const created = await post('/v1/sessions', { name: 'ui', idleTimeoutSec: 600 });
+    const sessionId = String(created.sessionId);
+    await ui.page.goto(url('/'));
+    const driver = ui.page.locator('#running-drivers tbody tr', { hasText: sessionId });
+    await expect
+      .poll(() => driver.innerText(), { timeout: 90_000 })
+      .toMatch(/Spark Connect session ui: READY at sc:\/\/localhost:150\d\d/);
+    const app = ui.page.locator('#running-apps tbody tr', { hasText: '(Spark Connect session)' });
+    expect(await app.innerText()).toContain('ui');
+    // No token anywhere on the page.
+    expect(await ui.page.content()).not.toContain(String(created.token));
+    await ui.page.screenshot({ path: join(ARTIFACTS, 'ui-session.png'), fullPage: true });
+    await fetch(url(`/v1/sessions/${sessionId}`), { method: 'DELETE' });
+  });
 });
 
 describe('the web UI with auth on', () => {

@@ -16,8 +16,9 @@ private[spark] case class SessionReport(port: Option[Int], busy: Boolean)
  * The Spark Connect server of a session's driver, as the control plane needs it: the port it
  * listens on, whether a Connect operation or a Spark job runs, and a way to stop it cleanly
  * (its main then returns and the driver ends FINISHED). The control plane keeps the idle
- * clock and says when to stop. Connect's classes are on the driver's class path but not on
- * the plugin's, so its events are recognised by name.
+ * clock and says when to stop. Connect's classes are on the driver's class path (Spark's
+ * jars/) but the plugin builds against spark-core alone, so its event and its service object
+ * are reached by name.
  */
 private[spark] class SessionMonitor(sc: SparkContext) extends SparkListener with Logging {
   import SessionMonitor._
@@ -29,7 +30,7 @@ private[spark] class SessionMonitor(sc: SparkContext) extends SparkListener with
   /** Asked of Spark at each poll: its active jobs, and Connect's active executions. */
   def report: SessionReport = {
     val busy = sc.statusTracker.getActiveJobIds().nonEmpty || connectExecutes
-    if (busy != wasBusy) logInfo(if (busy) "Spark Connect session busy" else "Spark Connect session idle")
+    if (busy != wasBusy) logInfo(s"Spark Connect session ${if (busy) "busy" else "idle"}")
     wasBusy = busy
     SessionReport(port, busy)
   }

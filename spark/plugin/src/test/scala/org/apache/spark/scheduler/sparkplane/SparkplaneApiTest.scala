@@ -89,6 +89,22 @@ class SparkplaneApiTest {
     assertEquals(None, api().application("app-2"))
   }
 
+  @Test def aSessionReportsItsServerAndHearsWhenToStop(): Unit = {
+    val app = """{"id":"app-1","state":"RUNNING","executors":[]"""
+    val route = ("POST", "/v1/applications/app-1/heartbeat")
+    answers = Map(route -> (200, app + "}"))
+    assertEquals(None, api().application("app-1").get.stopSession)
+    assertEquals("{}", requests.poll()._4)
+    answers = Map(route -> (200, app + ""","session":{"stop":false}}"""))
+    assertEquals(None,
+      api().application("app-1", Some(SessionReport(None, busy = true))).get.stopSession)
+    assertEquals("""{"session":{"busy":true}}""", requests.poll()._4)
+    answers = Map(route -> (200, app + ""","session":{"stop":true,"reason":"idle"}}"""))
+    assertEquals(Some("idle"),
+      api().application("app-1", Some(SessionReport(Some(15002), busy = false))).get.stopSession)
+    assertEquals("""{"session":{"port":15002,"busy":false}}""", requests.poll()._4)
+  }
+
   @Test def executorTargetsPerResourceProfile(): Unit = {
     answers = Map(("POST", "/v1/applications/app-1/executors") -> (200, "{}"))
     api().requestExecutors("app-1", Seq(ProfileRequest(1, 3, Some(2), None, Map.empty),
