@@ -19,7 +19,6 @@ import { percentile } from './stats.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 5);
 const query = fileURLToPath(new URL('../examples/session/query.py', import.meta.url));
-const SMALL = SMALL_SESSION;
 
 type Json = Record<string, unknown>;
 
@@ -73,7 +72,7 @@ async function sparkplane(): Promise<void> {
   try {
     for (let i = 0; i < SESSIONS; i++) {
       const t0 = Date.now();
-      const { sessionId } = await call('POST', '/v1/sessions', { sparkProperties: SMALL });
+      const { sessionId } = await call('POST', '/v1/sessions', { sparkProperties: SMALL_SESSION });
       const session = () => call('GET', `/v1/sessions/${sessionId}`);
       const s = await until('READY', async () => {
         const now = await session();
@@ -142,9 +141,10 @@ async function spark(): Promise<void> {
         `${home}/bin/spark-submit`,
         [
           ...['--master', cluster.masterUrl, '--class', CONNECT_SERVER],
-          ...Object.entries({ ...SMALL, 'spark.dynamicAllocation.enabled': 'true' }).flatMap(
-            ([k, v]) => ['--conf', `${k}=${v}`],
-          ),
+          ...Object.entries({
+            ...SMALL_SESSION,
+            'spark.dynamicAllocation.enabled': 'true',
+          }).flatMap(([k, v]) => ['--conf', `${k}=${v}`]),
           ...['--conf', 'spark.dynamicAllocation.shuffleTracking.enabled=true'],
           ...['--conf', `spark.connect.grpc.binding.port=${port}`],
           'spark-internal',

@@ -101,8 +101,6 @@ const sameKey = (a: Uint8Array, b: Uint8Array) =>
 
 const derivedKey = (submissionKey: Uint8Array, purpose: string) =>
   new Uint8Array(hkdfSync('sha256', submissionKey, new Uint8Array(), purpose, 32));
-const workerCredentialKey = (submissionKey: Uint8Array) =>
-  derivedKey(submissionKey, 'sparkplane worker');
 
 export function jwsAuth(
   submission: Uint8Array | readonly Uint8Array[],
@@ -116,7 +114,7 @@ export function jwsAuth(
   return {
     mode: 'jws',
     keys,
-    workerCredentialKeys: keys.submission.map(workerCredentialKey),
+    workerCredentialKeys: keys.submission.map((k) => derivedKey(k, 'sparkplane worker')),
     sessionKeys: keys.submission.map((k) => derivedKey(k, 'sparkplane session')),
     rules,
   };

@@ -114,7 +114,7 @@ export function sessionsHandler(deps: ApiDeps) {
     const built = driverDescription(plan.submission, { placeholder: deps.placeholder });
     if (!built.ok) throw new ApiError(400, 'invalid_body', `sparkProperties: ${built.message}`);
     const [sessionKey] = deps.auth.sessionKeys;
-    if (!sessionKey) throw new Error('no key derives sessions tokens');
+    if (!sessionKey) throw new Error('no key derives sessions’ tokens');
     const { driverId } = await createDriver(
       deps.table,
       deps.master,
