@@ -4,7 +4,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type AuthConfig, withDriverTokens } from '../lib/api/auth.js';
+import { type AuthConfig, withLaunchTokens } from '../lib/api/auth.js';
 import { authFromEnv, clusterFromEnv, driverTemplatesFromEnv } from '../lib/api/deps.js';
 import { type PoolDeps, poolDepsFromEnv, scaleOut } from '../lib/cloud/worker-pool.js';
 import { pushCommands } from '../lib/cloud/worker-queues.js';
@@ -72,7 +72,7 @@ export function schedulerHandler(deps: () => SchedulerDeps | Promise<SchedulerDe
         killCommands(outcome.effects),
         ...(await Promise.all(
           outcome.committed.map(({ plan, cluster }) =>
-            withDriverTokens(auth, launchCommands(cluster, plan, driverTemplates)),
+            withLaunchTokens(auth, launchCommands(cluster, plan, driverTemplates)),
           ),
         )),
       ];

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Aws,
+  type CfnElement,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -34,12 +35,19 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { API_ROUTES, type ApiFunction } from '../lib/api/routes.js';
 import { CONNECT_FIRST_PORT, CONNECT_PORT_RETRIES } from '../lib/core/session.js';
-import { EXPIRES_AT } from '../lib/store/layout.js';
+import { EXPIRES_AT, LISTING, LISTING_INDEX } from '../lib/store/layout.js';
 import { buildUiPage } from '../lib/ui/page.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -100,6 +108,8 @@ export interface SparkplaneSettings {
    * public routes cannot starve them; 0 reserves none (accounts whose limit is too low).
    */
   readonly reservedConcurrency: number;
+  /** Days drivers' and executors' logs are kept in the log bucket. */
+  readonly logRetentionDays: number;
 }
 
 export const DEFAULT_SETTINGS: SparkplaneSettings = {
@@ -116,6 +126,7 @@ export const DEFAULT_SETTINGS: SparkplaneSettings = {
   apiRateLimit: 500,
   apiBurstLimit: 1000,
   reservedConcurrency: 2,
+  logRetentionDays: 30,
 };
 
 /** Reads the settings from the context, each falling back to its default. */
@@ -148,6 +159,7 @@ export function settingsFromContext(node: Construct['node']): SparkplaneSettings
     apiRateLimit: num('apiRateLimit'),
     apiBurstLimit: num('apiBurstLimit'),
     reservedConcurrency: num('reservedConcurrency'),
+    logRetentionDays: num('logRetentionDays'),
     ...(vpcId
       ? {
           vpc: {
@@ -181,8 +193,39 @@ export class SparkplaneStack extends Stack {
       billing: Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: EXPIRES_AT,
+      // Drivers and applications by state, for the paged lists (lib/store/listing.ts).
+      globalSecondaryIndexes: [
+        {
+          indexName: LISTING_INDEX,
+          partitionKey: { name: LISTING, type: AttributeType.STRING },
+          sortKey: { name: 'sk', type: AttributeType.STRING },
+        },
+      ],
       removalPolicy: settings.retainTable ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+
+    // Drivers' and executors' stdout and stderr, shipped by the workers through the API and
+    // read by the logs function: S3, because a stream is read by byte offset (an object per
+    // chunk, named by its offset) and a lifecycle rule bounds how long it is kept.
+    const logBucket = new Bucket(this, 'SparkLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          expiration: Duration.days(settings.logRetentionDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      // Kept when the stack goes, like the table; the lifecycle rule empties it.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(
+      logBucket,
+      'S1',
+      "Only the workers and logs functions reach this bucket, and their calls are in the API access log and the functions' logs; S3 access logs would add a second bucket for the same record",
+    );
 
     // Two keys, never the same: Spark's JWS key for submissions, one for workers. 64
     // letters and digits read as base64url are 384 bits.
@@ -399,8 +442,37 @@ export class SparkplaneStack extends Stack {
       commands: fn('Commands', 'commands', {}, { memorySize: 128 }),
       applications: fn('Applications', 'applications', {}),
       sessions: fn('Sessions', 'sessions', {}),
+      logs: fn('Logs', 'logs', { LOG_BUCKET: logBucket.bucketName }),
       cluster: fn('Cluster', 'cluster', {}),
     };
+    // Workers ship logs through their function; the logs function only reads them.
+    http.workers.addEnvironment('LOG_BUCKET', logBucket.bucketName);
+    http.workers.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:DeleteObject'],
+        resources: [logBucket.arnForObjects('logs/*')],
+      }),
+    );
+    http.logs.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [logBucket.arnForObjects('logs/*')],
+      }),
+    );
+    http.logs.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [logBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['logs/*'] } },
+      }),
+    );
+    for (const f of [http.workers, http.logs]) {
+      acknowledge(
+        f,
+        `IAM5[Resource::<${Stack.of(this).getLogicalId(logBucket.node.defaultChild as CfnBucket)}.Arn>/logs/*]`,
+        'Each chunk of a log is its own object under logs/, named by the run and the offset: no object is known before it is written',
+      );
+    }
     const background = {
       timeout: 60,
       ...(settings.reservedConcurrency > 0
@@ -416,8 +488,10 @@ export class SparkplaneStack extends Stack {
     }
 
     for (const f of [...Object.values(http), scheduler, cleanup]) {
-      // Every function but the commands' reads and writes the cluster's state.
-      if (f !== http.commands) this.table.grantReadWriteData(f);
+      // Every function but the commands' reads and writes the cluster's state; the logs
+      // function only reads it (is the driver or executor there, has it ended).
+      if (f === http.logs) this.table.grantReadData(f);
+      else if (f !== http.commands) this.table.grantReadWriteData(f);
       // Both keys everywhere: a token of the wrong kind is told apart from a bad one.
       submissionKey.grantRead(f);
       workerKey.grantRead(f);
@@ -454,6 +528,13 @@ export class SparkplaneStack extends Stack {
     );
     for (const f of [...Object.values(http), scheduler, cleanup]) {
       acknowledge(f, queuesWildcard, queuesReason);
+      if (f !== http.commands) {
+        acknowledge(
+          f,
+          `IAM5[Resource::<${Stack.of(this).getLogicalId(this.table.node.defaultChild as CfnElement)}.Arn>/index/*]`,
+          "The table's grant names its indexes by wildcard; it has one, the listing index",
+        );
+      }
     }
     for (const f of [scheduler, cleanup]) {
       f.addToRolePolicy(

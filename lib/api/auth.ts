@@ -5,10 +5,11 @@
 // worker's routes only. Every kind of token needs `exp` within the configured lifetime,
 // except the one a driver gets, which dies with its driver instead.
 
-import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { base64url, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { type LogOwner, ownerName } from '../core/logs.js';
 import { PropertyError, parseBoolean, timeStringAs } from '../core/properties.js';
-import type { LaunchDriver, WorkerCommand } from '../protocol/commands.js';
+import type { LaunchDriver, LaunchExecutor, WorkerCommand } from '../protocol/commands.js';
 
 export type CredentialKind = 'submission' | 'worker';
 
@@ -33,6 +34,8 @@ export interface AuthConfig {
   readonly workerCredentialKeys: readonly Uint8Array[];
   /** Derive Spark Connect sessions' tokens (from the submission keys; the first derives). */
   readonly sessionKeys: readonly Uint8Array[];
+  /** Derive the tokens a worker ships one driver's or executor's logs with (likewise). */
+  readonly logKeys: readonly Uint8Array[];
   readonly rules: TokenRules;
 }
 
@@ -116,6 +119,7 @@ export function jwsAuth(
     keys,
     workerCredentialKeys: keys.submission.map((k) => derivedKey(k, 'sparkplane worker')),
     sessionKeys: keys.submission.map((k) => derivedKey(k, 'sparkplane session')),
+    logKeys: keys.submission.map((k) => derivedKey(k, 'sparkplane logs')),
     rules,
   };
 }
@@ -129,6 +133,7 @@ export const AUTH_OFF: AuthConfig = {
   keys: { submission: [], worker: [] },
   workerCredentialKeys: [],
   sessionKeys: [new Uint8Array(randomBytes(32))],
+  logKeys: [],
   rules: DEFAULT_TOKEN_RULES,
 };
 
@@ -252,8 +257,8 @@ export async function driverToken(auth: AuthConfig, driverId: string): Promise<s
   return mintToken(key, { sub: driverId, scope: DRIVER_SCOPE }, 30 * 24 * 3600);
 }
 
-/** Launch commands with each LaunchDriver carrying its driver's token. */
-export async function withDriverTokens(
+/** Launch commands with the tokens they carry (a driver's, a session's, the logs'). */
+export async function withLaunchTokens(
   auth: AuthConfig,
   byWorker: ReadonlyMap<string, readonly WorkerCommand[]>,
 ): Promise<Map<string, WorkerCommand[]>> {
@@ -261,10 +266,46 @@ export async function withDriverTokens(
   for (const [workerId, commands] of byWorker) {
     out.set(
       workerId,
-      await Promise.all(commands.map((c) => (c.type === 'LaunchDriver' ? withTokens(auth, c) : c))),
+      await Promise.all(
+        commands.map((c) =>
+          c.type === 'LaunchDriver'
+            ? withTokens(auth, c)
+            : c.type === 'LaunchExecutor'
+              ? withLogToken(auth, c)
+              : c,
+        ),
+      ),
     );
   }
   return out;
+}
+
+/**
+ * What lets a worker ship one driver's or executor's logs, and no other's: an HMAC of the
+ * owner under a key derived from the submission key, so it is checked without a read.
+ */
+export const logToken = (key: Uint8Array, owner: LogOwner): string =>
+  createHmac('sha256', key)
+    .update(`logs ${ownerName(owner)}`)
+    .digest('base64url');
+
+/** Whether a log token is this owner's (always, with auth off: loopback callers only). */
+export function validLogToken(auth: AuthConfig, owner: LogOwner, token: string | undefined) {
+  if (auth.mode === 'off') return true;
+  if (!token) return false;
+  const given = Buffer.from(token);
+  return auth.logKeys.some((k) => {
+    const expected = Buffer.from(logToken(k, owner));
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+}
+
+/** A LaunchExecutor with its log token. */
+export function withLogToken(auth: AuthConfig, launch: LaunchExecutor): LaunchExecutor {
+  const [key] = auth.logKeys;
+  if (!key) return launch;
+  const owner = { kind: 'executor', appId: launch.appId, executorId: launch.executorId } as const;
+  return { ...launch, logToken: logToken(key, owner) };
 }
 
 /**
@@ -291,9 +332,13 @@ export function knownSessionToken(
 export async function withTokens(auth: AuthConfig, launch: LaunchDriver): Promise<LaunchDriver> {
   const token = await driverToken(auth, launch.driverId);
   const [sessionKey] = auth.sessionKeys;
+  const [logKey] = auth.logKeys;
   return {
     ...launch,
     ...(token === undefined ? {} : { token }),
+    ...(logKey
+      ? { logToken: logToken(logKey, { kind: 'driver', driverId: launch.driverId }) }
+      : {}),
     ...(launch.session && sessionKey
       ? { connectToken: sessionToken(sessionKey, launch.driverId) }
       : {}),

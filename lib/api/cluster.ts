@@ -1,15 +1,47 @@
 // The master's JSON view (spec §i.1): GET /json, /json/<field>, /json/clusterutilization.
 
+import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import { decommissionWorkersOnHosts, trimRetention } from '../core/lifecycle.js';
 import { masterState, masterStateField } from '../core/master-state.js';
+import { APPLICATION_STATES, type Application, DRIVER_STATES, type Driver } from '../core/model.js';
 import { applyEvent } from '../store/apply.js';
 import { loadListedCluster, loadWorkers } from '../store/cluster.js';
+import { recordFromItem } from '../store/layout.js';
+import { BadCursor, type ListedKind, listRecords } from '../store/listing.js';
 import { loadScope } from '../store/scope.js';
 import { isLoopback } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { performEffects } from './deps.js';
 import { requireCredential, sourceIp } from './guards.js';
 import { ApiError, json, jsonRouter, KiB, lambdaHandler } from './http.js';
+
+const driverSummary = (d: Driver) => ({
+  driverId: d.id,
+  state: d.state,
+  mainClass: d.description.mainClass,
+  cores: d.description.cores,
+  memoryMb: d.description.memoryMb,
+  supervise: d.description.supervise,
+  submitTimeMs: d.submitTimeMs,
+  ...(d.endTimeMs === undefined ? {} : { endTimeMs: d.endTimeMs }),
+  ...(d.workerId === undefined ? {} : { workerId: d.workerId, workerHostPort: d.workerHostPort }),
+  ...(d.appId === undefined ? {} : { appId: d.appId }),
+  ...(d.exception === undefined ? {} : { exception: d.exception }),
+  ...(d.session === undefined ? {} : { session: true }),
+});
+
+const applicationSummary = (a: Application) => ({
+  appId: a.id,
+  name: a.description.name,
+  user: a.description.user,
+  state: a.state,
+  coresGranted: a.coresGranted,
+  ...(a.description.maxCores === undefined ? {} : { maxCores: a.description.maxCores }),
+  executorMemoryMb: a.description.defaultProfile.memoryMb,
+  submitTimeMs: a.submitTimeMs,
+  ...(a.endTimeMs === undefined ? {} : { endTimeMs: a.endTimeMs }),
+  ...(a.description.driverAddress === undefined ? {} : { driverId: a.description.driverAddress }),
+});
 
 export function clusterHandler(deps: ApiDeps) {
   const { router, on } = jsonRouter(deps.logger);
@@ -24,6 +56,50 @@ export function clusterHandler(deps: ApiDeps) {
   // to, so what cleanup has not deleted yet is not listed either.
   const listed = async () =>
     trimRetention(await loadListedCluster(deps.table), deps.master).cluster;
+
+  // Paged lists for the CLI and the UI (docs/protocol-additions.md "Listing").
+  const list = (kind: ListedKind, states: readonly string[]) => async (reqCtx: RequestContext) => {
+    const query = new URL(reqCtx.req.url).searchParams;
+    const wanted = (query.get('state') ?? '')
+      .split(',')
+      .map((s) => s.trim().toUpperCase())
+      .filter(Boolean);
+    const unknown = wanted.find((s) => !states.includes(s));
+    if (unknown !== undefined) {
+      throw new ApiError(
+        400,
+        'invalid_query',
+        `state: ${unknown} is not one of ${states.join(', ')}`,
+      );
+    }
+    const limit = query.get('limit') ?? '100';
+    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > 1000) {
+      throw new ApiError(400, 'invalid_query', 'limit must be 1 to 1000');
+    }
+    const cursor = query.get('cursor') ?? undefined;
+    if (cursor !== undefined && cursor.length > 2048) {
+      throw new ApiError(400, 'invalid_query', 'cursor: longer than any this listing returns');
+    }
+    try {
+      const page = await listRecords(deps.table, kind, {
+        states: [...new Set(wanted)],
+        limit: Number(limit),
+        ...(cursor ? { cursor } : {}),
+      });
+      const records = page.items.map((i) => recordFromItem<Driver & Application>(i).record);
+      return json(200, {
+        ...(kind === 'driver'
+          ? { drivers: records.map(driverSummary) }
+          : { applications: records.map(applicationSummary) }),
+        ...(page.cursor ? { cursor: page.cursor } : {}),
+      });
+    } catch (e) {
+      if (e instanceof BadCursor) throw new ApiError(400, 'invalid_query', e.message);
+      throw e;
+    }
+  };
+  on('GET', '/v1/drivers', list('driver', DRIVER_STATES));
+  on('GET', '/v1/applications', list('application', APPLICATION_STATES));
 
   on('GET', '/json', async (reqCtx) => {
     const cluster = await listed();

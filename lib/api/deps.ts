@@ -4,6 +4,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { type LogStore, openLogStore } from '../cloud/log-store.js';
 import { type Nudge, nudger } from '../cloud/nudge.js';
 import { startWatch, type Watch, watchPeriodMs } from '../cloud/watch.js';
 import { pushCommands } from '../cloud/worker-queues.js';
@@ -52,6 +53,8 @@ export interface ApiDeps {
   readonly uiPage?: string;
   /** The timeout checks' timer, started when a worker or an application registers. */
   readonly watch?: Watch;
+  /** Where drivers' and executors' logs are kept (the functions that ship or read them). */
+  readonly logs?: LogStore;
 }
 
 /** Driver templates from SPARKPLANE_DRIVER_TEMPLATES (a JSON array), or the defaults. */
@@ -165,6 +168,9 @@ export async function apiDepsFromEnv(
     now: Date.now,
     logger: new Logger({ serviceName: service }),
     ...(watch ? { watch } : {}),
+    ...(env.LOG_BUCKET
+      ? { logs: openLogStore(env.LOG_BUCKET, env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}) }
+      : {}),
   };
 }
 

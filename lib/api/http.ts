@@ -118,7 +118,8 @@ export const resourceName = key(
 export const KiB = 1024;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
-type Handler = (reqCtx: RequestContext) => Promise<Response>;
+/** A JSON answer, or bytes (answered base64-encoded, with the headers set on `reqCtx.res`). */
+type Handler = (reqCtx: RequestContext) => Promise<Response | ArrayBuffer>;
 
 /**
  * A router that knows its paths: a known path asked with another method answers 405, and

@@ -5,6 +5,7 @@
 import { applicationsHandler } from './applications.js';
 import { clusterHandler } from './cluster.js';
 import type { ApiDeps } from './deps.js';
+import { logsHandler } from './logs.js';
 import { sessionsHandler } from './sessions.js';
 import { submissionsHandler } from './submissions.js';
 import { commandsHandler, workersHandler } from './workers.js';
@@ -15,6 +16,7 @@ export const API_FUNCTIONS = {
   commands: commandsHandler,
   applications: applicationsHandler,
   sessions: sessionsHandler,
+  logs: logsHandler,
   cluster: clusterHandler,
 } as const;
 
@@ -28,6 +30,10 @@ export const API_ROUTES: readonly { readonly routeKey: string; readonly fn: ApiF
   { routeKey: 'ANY /v1/applications/{proxy+}', fn: 'applications' },
   { routeKey: 'ANY /v1/sessions', fn: 'sessions' },
   { routeKey: 'ANY /v1/sessions/{proxy+}', fn: 'sessions' },
+  { routeKey: 'ANY /v1/drivers/{driverId}/logs/{stream}', fn: 'logs' },
+  { routeKey: 'ANY /v1/applications/{appId}/executors/{executorId}/logs/{stream}', fn: 'logs' },
+  { routeKey: 'GET /v1/drivers', fn: 'cluster' },
+  { routeKey: 'GET /v1/applications', fn: 'cluster' },
   { routeKey: 'ANY /json', fn: 'cluster' },
   { routeKey: 'ANY /json/{proxy+}', fn: 'cluster' },
   { routeKey: 'ANY /workers/{proxy+}', fn: 'cluster' },

@@ -2,6 +2,7 @@
 // state, ExecutorStateChanged, DriverStateChanged, WorkerDecommissioning.
 
 import { z } from 'zod';
+import { dropChunks, endStream, writeChunk } from '../cloud/log-store.js';
 import { ensureWorkerQueue, receiveCommands, UnknownWorkerQueue } from '../cloud/worker-queues.js';
 import { workerId as formatWorkerId } from '../core/ids.js';
 import {
@@ -12,6 +13,7 @@ import {
   workerLost,
   workerReports,
 } from '../core/lifecycle.js';
+import { LOG_STREAMS, MAX_CHUNK_BYTES, ownerName } from '../core/logs.js';
 import { type Application, type Driver, isExecutorLive } from '../core/model.js';
 import { PropertyError } from '../core/properties.js';
 import {
@@ -28,7 +30,13 @@ import { type Assignment, assignmentKey, PK, recordFromItem } from '../store/lay
 import { acknowledgeLaunch } from '../store/pool.js';
 import { getItems, loadRegistration, loadScope } from '../store/scope.js';
 import { recordHeartbeat } from '../store/workers.js';
-import { WORKER_CREDENTIAL_TTL_SEC, withTokens, workerCredential } from './auth.js';
+import {
+  validLogToken,
+  WORKER_CREDENTIAL_TTL_SEC,
+  withLogToken,
+  withTokens,
+  workerCredential,
+} from './auth.js';
 import { type ApiDeps, performEffects, watchSafely } from './deps.js';
 import { credentialExpiresSec, requireCredential } from './guards.js';
 import {
@@ -116,6 +124,45 @@ const executorIdParam = z
   .refine((n) => n <= 2_147_483_647, 'must fit in an int');
 
 /** The heartbeat answer: what to launch and kill so the worker runs its desired state. */
+/** Base64 of MAX_CHUNK_BYTES, and the body the agent's batches stay under. */
+const MAX_CHUNK_BASE64 = Math.ceil(MAX_CHUNK_BYTES / 3) * 4;
+const MAX_SHIPPED_BODY = 6 * MAX_CHUNK_BASE64;
+const offset = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 50);
+const logOwner = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('driver'), driverId: id }),
+  z.object({ kind: z.literal('executor'), appId: id, executorId: count(2_147_483_647) }),
+]);
+const shippedLogs = z.object({
+  streams: z
+    .array(
+      z.object({
+        owner: logOwner,
+        stream: z.enum(LOG_STREAMS),
+        logToken: text(128).optional(),
+        chunks: z
+          .array(
+            z.object({
+              offset,
+              data: z
+                .base64()
+                .max(MAX_CHUNK_BASE64)
+                .transform((b) => Buffer.from(b, 'base64')),
+            }),
+          )
+          .max(64)
+          .default([]),
+        drop: z.array(offset).max(10_000).default([]),
+        end: offset.optional(),
+      }),
+    )
+    .min(1)
+    .max(200),
+});
+
 export interface DesiredState {
   readonly reconnect: false;
   readonly generation: number;
@@ -172,13 +219,16 @@ async function desiredState(
     const driver = a.kind === 'driver' ? drivers.get(a.driverId ?? '') : undefined;
     if (app) {
       launchExecutors.push(
-        launchExecutor(app, {
-          executorId: a.executorId ?? 0,
-          resourceProfileId: a.resourceProfileId ?? 0,
-          cores: a.cores,
-          memoryMb: a.memoryMb,
-          resources: a.resources,
-        }),
+        withLogToken(
+          deps.auth,
+          launchExecutor(app, {
+            executorId: a.executorId ?? 0,
+            resourceProfileId: a.resourceProfileId ?? 0,
+            cores: a.cores,
+            memoryMb: a.memoryMb,
+            resources: a.resources,
+          }),
+        ),
       );
     }
     if (driver) {
@@ -308,6 +358,32 @@ export function workersHandler(deps: ApiDeps) {
     const workerId = pathParam(reqCtx, 'workerId', id);
     const { reports } = await jsonBody(reqCtx, stateReports, 1024 * KiB);
     return json(200, { outcomes: await inChunks(workerId, reports) });
+  });
+
+  // Logs shipped while their processes run (lib/worker/log-shipper.ts): each stream's new
+  // chunks, the oldest ones it no longer keeps, and its end once whole.
+  on('POST', '/v1/workers/:workerId/logs', async (reqCtx) => {
+    pathParam(reqCtx, 'workerId', id);
+    const store = deps.logs;
+    if (!store) throw new ApiError(404, 'not_found', 'No log store is configured');
+    const { streams } = await jsonBody(reqCtx, shippedLogs, MAX_SHIPPED_BODY);
+    for (const s of streams) {
+      if (!validLogToken(deps.auth, s.owner, s.logToken)) {
+        throw new ApiError(403, 'wrong_log_token', `The logToken is not ${ownerName(s.owner)}'s`);
+      }
+    }
+    await Promise.all(
+      streams.map(async (s) => {
+        await Promise.all(
+          s.chunks.map((c) =>
+            writeChunk(store, { owner: s.owner, stream: s.stream, offset: c.offset, data: c.data }),
+          ),
+        );
+        if (s.drop.length > 0) await dropChunks(store, s.owner, s.stream, s.drop);
+        if (s.end !== undefined) await endStream(store, s.owner, s.stream, s.end);
+      }),
+    );
+    return json(200, { streams: streams.length });
   });
 
   on('POST', '/v1/workers/:workerId/executors/:appId/:executorId/state', async (reqCtx) => {

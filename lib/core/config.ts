@@ -4,7 +4,13 @@
 
 import { javaFormat } from './ids.js';
 import { INT_MAX } from './model.js';
-import { PropertyError, parseBoolean, parseInteger, timeStringAs } from './properties.js';
+import {
+  byteStringAs,
+  PropertyError,
+  parseBoolean,
+  parseInteger,
+  timeStringAs,
+} from './properties.js';
 import {
   DEFAULT_SESSION_IDLE_TIMEOUT_MS,
   IDLE_TIMEOUT_PROPERTY,
@@ -62,6 +68,10 @@ export interface WorkerConfig {
   readonly maxRegistrationRetries: number;
   readonly driverTerminateTimeoutMs: number;
   readonly idPattern: string;
+  /** How often a worker ships its drivers' and executors' new output to the log store. */
+  readonly logShipIntervalMs: number;
+  /** What the store keeps of one stream at most: the newest bytes (lib/core/logs.ts). */
+  readonly logMaxBytes: number;
 }
 
 type Properties = Readonly<Record<string, string | undefined>>;
@@ -238,5 +248,22 @@ export function workerConfig(props: Properties = {}): WorkerConfig {
       timeStringAs(v, 'ms'),
     ),
     idPattern: read(props, 'spark.worker.idPattern', 'worker-%s-%s-%d', idPattern('host', 0)),
+    logShipIntervalMs: check(
+      'spark.sparkplane.worker.logs.interval',
+      read(props, 'spark.sparkplane.worker.logs.interval', 2000, (v) =>
+        // Seconds without a unit, as spark.worker.timeout; `500ms` too.
+        /^\d+$/.test(v) ? Number(v) * 1000 : timeStringAs(v, 'ms'),
+      ),
+      (v) => v >= 100 && v <= 60_000,
+      'should be 100ms to 60s',
+    ),
+    logMaxBytes: check(
+      'spark.sparkplane.worker.logs.maxBytes',
+      read(props, 'spark.sparkplane.worker.logs.maxBytes', 64 * 1024 * 1024, (v) =>
+        byteStringAs(v, 'b'),
+      ),
+      (v) => v >= 1024 * 1024,
+      'should be at least 1m',
+    ),
   };
 }

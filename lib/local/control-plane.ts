@@ -11,6 +11,7 @@ import { schedulerHandler } from '../../functions/scheduler.js';
 import { type AuthConfig, credentialOf, isLoopback } from '../api/auth.js';
 import { type ApiDeps, placeholdersFrom } from '../api/deps.js';
 import { apiRoutes } from '../api/routes.js';
+import { ensureLogBucket, openLogStore } from '../cloud/log-store.js';
 import { nudger } from '../cloud/nudge.js';
 import { type Watch, watchPeriodMs } from '../cloud/watch.js';
 import type { PoolDeps } from '../cloud/worker-pool.js';
@@ -87,6 +88,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     new CreateQueueCommand({ QueueName: `${table.name}-watch` }),
   );
   if (!watchQueueUrl) throw new Error('the watch queue has no URL');
+  // fauxqs's S3, on the same endpoint as its SQS. Bucket names are lower case.
+  const logs = openLogStore(`${table.name.toLowerCase()}-logs`, {
+    ...aws,
+    endpoint: options.sqsEndpoint,
+  });
+  await ensureLogBucket(logs);
   const props = options.sparkProperties ?? {};
   const master = masterConfig(props);
   const watch: Watch = {
@@ -108,6 +115,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     logger: new Logger({ serviceName: 'sparkplane-local', logLevel: 'WARN' }),
     ...(options.uiPage === undefined ? {} : { uiPage: options.uiPage }),
     ...(cleanupEveryMs(options, master) > 0 ? { watch } : {}),
+    logs,
   };
   const gateway: Gateway = await startGateway({
     routes: apiRoutes(deps),

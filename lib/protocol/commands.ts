@@ -22,6 +22,8 @@ export interface LaunchExecutor {
   readonly memoryMb: number;
   readonly resources: ResourceAddresses;
   readonly command: ExecutorCommand;
+  /** What the worker ships this executor's logs with (auth on only; lib/api/auth.ts). */
+  readonly logToken?: string;
 }
 
 export interface LaunchDriver {
@@ -39,6 +41,8 @@ export interface LaunchDriver {
   readonly session?: true;
   /** A session's Connect bearer token (SPARK_CONNECT_AUTHENTICATE_TOKEN); never stored. */
   readonly connectToken?: string;
+  /** What the worker ships this driver's logs with (auth on only). */
+  readonly logToken?: string;
 }
 
 export interface KillExecutor {

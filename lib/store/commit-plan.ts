@@ -14,6 +14,8 @@ import {
   driverAssignment,
   executorAssignment,
   executorItemKey,
+  LISTING,
+  listingValue,
   PK,
   recordItem,
   workerKey,
@@ -156,11 +158,12 @@ function driverUpdate(table: Table, d: DriverLaunch) {
       TableName: table.name,
       Key: { pk: PK.driver, sk: d.driverId },
       UpdateExpression:
-        'SET #state = :running, workerId = :worker, workerHostPort = :hostPort, resources = :res ADD version :one',
+        'SET #state = :running, #listing = :listing, workerId = :worker, workerHostPort = :hostPort, resources = :res ADD version :one',
       ConditionExpression: '#state = :submitted AND attribute_not_exists(workerId)',
-      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeNames: { '#state': 'state', '#listing': LISTING },
       ExpressionAttributeValues: {
         ':running': 'RUNNING',
+        ':listing': listingValue('driver', 'RUNNING'),
         ':submitted': 'SUBMITTED',
         ':worker': d.workerId,
         ':hostPort': d.workerHostPort,
@@ -182,10 +185,11 @@ function applicationUpdate(
       TableName: table.name,
       Key: { pk: PK.application, sk: appId },
       UpdateExpression:
-        'SET nextExecutorId = :next, #state = :running ADD coresGranted :cores, version :one',
+        'SET nextExecutorId = :next, #state = :running, #listing = :listing ADD coresGranted :cores, version :one',
       ConditionExpression: 'nextExecutorId = :expected AND #state IN (:waiting, :running)',
-      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeNames: { '#state': 'state', '#listing': LISTING },
       ExpressionAttributeValues: {
+        ':listing': listingValue('application', 'RUNNING'),
         ':next': take.next,
         ':expected': expectedNext,
         ':cores': take.cores,

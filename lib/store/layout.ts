@@ -17,6 +17,10 @@
 //                                          attributes) and a version: a registration
 //                                          reads this, not every worker
 //
+// Drivers and applications also carry `listing` (`DRIVER#<state>`, `APP#<state>`), the
+// partition key of the `listing` index (sort key `sk`): a list by state reads only what it
+// returns (listing.ts).
+//
 // The scheduling pass reads the WORKER, DRIVER, APP and EXEC partitions with strongly
 // consistent Queries: what it reads is independent of how many completed drivers and
 // applications are retained, and a write acknowledged before a nudge is always seen.
@@ -86,8 +90,21 @@ export const executorItemKey = (e: Pick<Executor, 'appId' | 'id' | 'state'>): Ke
   sk: executorKey(e.appId, e.id),
 });
 
+export const LISTING = 'listing';
+export const LISTING_INDEX = 'listing';
+
+export const listingValue = (kind: 'driver' | 'application', state: string): string =>
+  `${kind === 'driver' ? 'DRIVER' : 'APP'}#${state}`;
+
+const LISTED: Readonly<Record<string, 'driver' | 'application'>> = {
+  [PK.driver]: 'driver',
+  [PK.completedDriver]: 'driver',
+  [PK.application]: 'application',
+  [PK.completedApplication]: 'application',
+};
+
 /** Bookkeeping attributes that are not part of a core record. */
-const STORE_ATTRIBUTES = ['pk', 'sk', 'version', 'generation', 'assigned'] as const;
+const STORE_ATTRIBUTES = ['pk', 'sk', 'version', 'generation', 'assigned', LISTING] as const;
 
 type Item = Record<string, unknown>;
 
@@ -178,11 +195,16 @@ export interface Versioned<T> {
   readonly version: number;
 }
 
-export const recordItem = (key: Key, record: object, version: number): Item => ({
-  ...key,
-  ...record,
-  version,
-});
+export function recordItem(key: Key, record: object, version: number): Item {
+  const listed = LISTED[key.pk];
+  const state = (record as { state?: string }).state;
+  return {
+    ...key,
+    ...record,
+    version,
+    ...(listed && state ? { [LISTING]: listingValue(listed, state) } : {}),
+  };
+}
 
 export function recordFromItem<T>(item: Item): Versioned<T> {
   return { record: strip(item) as T, version: Number(item.version ?? 0) };

@@ -8,8 +8,10 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
   ResourceInUseException,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LISTING, LISTING_INDEX } from './layout.js';
 
 export interface Table {
   readonly name: string;
@@ -40,23 +42,49 @@ export async function ensureTable(table: Table): Promise<void> {
       new CreateTableCommand({
         TableName: table.name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
+        AttributeDefinitions: ATTRIBUTES,
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
+        GlobalSecondaryIndexes: [LISTING_GSI],
       }),
     );
   } catch (e) {
     if (!(e instanceof ResourceInUseException)) throw e;
   }
-  for (let i = 0; i < 100; i++) {
+  let indexAdded = false;
+  for (let i = 0; i < 300; i++) {
     const { Table: t } = await table.doc.send(new DescribeTableCommand({ TableName: table.name }));
-    if (t?.TableStatus === 'ACTIVE') return;
+    const index = t?.GlobalSecondaryIndexes?.find((g) => g.IndexName === LISTING_INDEX);
+    // A table made before the index (a local --data-dir): it gets the index now.
+    if (t?.TableStatus === 'ACTIVE' && !index && !indexAdded) {
+      await table.doc.send(
+        new UpdateTableCommand({
+          TableName: table.name,
+          AttributeDefinitions: ATTRIBUTES,
+          GlobalSecondaryIndexUpdates: [{ Create: LISTING_GSI }],
+        }),
+      );
+      indexAdded = true;
+    } else if (t?.TableStatus === 'ACTIVE' && index?.IndexStatus === 'ACTIVE') return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`Table ${table.name} did not become ACTIVE`);
 }
+
+const ATTRIBUTES = [
+  { AttributeName: 'pk', AttributeType: 'S' as const },
+  { AttributeName: 'sk', AttributeType: 'S' as const },
+  { AttributeName: LISTING, AttributeType: 'S' as const },
+];
+
+/** Drivers and applications by state (layout.ts). */
+const LISTING_GSI = {
+  IndexName: LISTING_INDEX,
+  KeySchema: [
+    { AttributeName: LISTING, KeyType: 'HASH' as const },
+    { AttributeName: 'sk', KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'ALL' as const },
+};

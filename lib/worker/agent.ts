@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { mintToken } from '../api/auth.js';
 import type { WorkerConfig } from '../core/config.js';
+import type { LogOwner } from '../core/logs.js';
 import type { DriverState, ExecutorState, ResourceAddresses } from '../core/model.js';
 import type {
   KillDriver,
@@ -43,6 +44,7 @@ import {
   type WorkerPlace,
   workerUrl,
 } from './launch.js';
+import { LogShipper } from './log-shipper.js';
 
 export interface AgentOptions {
   readonly workerId: string;
@@ -78,7 +80,14 @@ interface Run {
   appId?: string;
   executorId?: number;
   driverId?: string;
+  /** Settles once its logs are shipped after its end (and its end is reported). */
+  logsShipped?: Promise<void>;
 }
+
+const logOwner = (run: Run): LogOwner =>
+  run.kind === 'driver'
+    ? { kind: 'driver', driverId: run.driverId ?? '' }
+    : { kind: 'executor', appId: run.appId ?? '', executorId: run.executorId ?? 0 };
 
 /** Process-group kill: spark-submit forks a JVM that must go with it. */
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -119,8 +128,16 @@ export class WorkerAgent {
   private flushing?: Promise<void>;
   private flushAgain = false;
   private stopped?: Promise<void>;
+  private readonly logs: LogShipper;
 
-  constructor(private readonly o: AgentOptions) {}
+  constructor(private readonly o: AgentOptions) {
+    this.logs = new LogShipper({
+      post: (body) => this.call(`/v1/workers/${encodeURIComponent(this.id)}/logs`, body),
+      intervalMs: o.config.logShipIntervalMs,
+      maxBytes: o.config.logMaxBytes,
+      logger: o.logger,
+    });
+  }
 
   get id(): string {
     return this.o.workerId;
@@ -390,6 +407,7 @@ export class WorkerAgent {
         argv.push('--resourcesFile', file);
       }
       const { out, err } = this.logFiles(run.dir, `Spark Executor Command: "${argv.join('" "')}"`);
+      this.logs.add(logOwner(run), run.dir, c.logToken);
       const [command, ...args] = sharingFate(argv);
       const child = spawn(command as string, args, {
         ...this.spawnOptions(run.dir, {
@@ -447,10 +465,14 @@ export class WorkerAgent {
     run.child = undefined;
     if (run.killTimer) clearTimeout(run.killTimer);
     this.o.logger.info('ended', { run: run.key, ...change });
-    // A stopping worker reports nothing: its disconnect (or its silence) makes the master
-    // settle what ran here as Spark does on worker loss, relaunching supervised drivers.
-    if (this.stopping) this.forget(run);
-    else this.reportLater(run, change);
+    // Its logs are whole in the store before its end is reported: a reader that sees the
+    // end sees all the output.
+    run.logsShipped = this.logs.close(logOwner(run)).then(() => {
+      // A stopping worker reports nothing: its disconnect (or its silence) makes the master
+      // settle what ran here as Spark does on worker loss, relaunching supervised drivers.
+      if (this.stopping) this.forget(run);
+      else this.reportLater(run, change);
+    });
   }
 
   private launchDriver(c: LaunchDriver): void {
@@ -467,6 +489,7 @@ export class WorkerAgent {
     };
     this.runs.set(key, run);
     privateDir(run.dir, this.o.runAs);
+    this.logs.add(logOwner(run), run.dir, c.logToken);
     const resolved = driverArgv(c.command.argv, this.o.place, onPath, c.command.expand);
     if (!resolved.ok) {
       this.logFiles(run.dir, `Launch Command: (none): ${resolved.message}`);
@@ -675,6 +698,8 @@ export class WorkerAgent {
     );
     for (const run of running) this.kill(run.key);
     await Promise.all(exited);
+    await Promise.all(running.map((run) => run.logsShipped));
+    this.logs.stop();
     await this.polling?.catch(() => undefined);
     // Spark's master removes a worker whose connection closes; this one says it is gone, so
     // a worker started again at the same address is not refused as a duplicate.

@@ -27,6 +27,8 @@ export interface Cluster {
   readonly hostPorts: readonly string[];
   /** A submission token when auth is on. */
   readonly token?: string;
+  /** The keys when auth is on. */
+  readonly keys?: { readonly submission: Uint8Array; readonly worker: Uint8Array };
   get(path: string): Promise<Record<string, unknown>>;
   post(path: string, body?: unknown, method?: string): Promise<Record<string, unknown>>;
   /** Polls until `probe` returns something other than undefined. */
@@ -141,6 +143,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     workDirs: launchers.flatMap((l) => l.all.map((w) => w.workDir)),
     hostPorts: shapes.map((_, i) => `127.0.0.1:${firstPort + i}`),
     ...(token ? { token } : {}),
+    ...(keys ? { keys } : {}),
     get,
     post,
     until,

@@ -121,7 +121,26 @@ describe('worker configuration', () => {
       maxRegistrationRetries: 16,
       driverTerminateTimeoutMs: 10_000,
       idPattern: 'worker-%s-%s-%d',
+      // sparkplane's: logs shipped every 2 s, 64 MiB kept of each stream.
+      logShipIntervalMs: 2000,
+      logMaxBytes: 64 * 1024 * 1024,
     });
+  });
+
+  it("reads the log shipping settings, refusing what the store can't take", () => {
+    const logs = (props: Record<string, string>) => {
+      const c = workerConfig(props);
+      return [c.logShipIntervalMs, c.logMaxBytes];
+    };
+    expect(logs({ 'spark.sparkplane.worker.logs.interval': '5' })).toEqual([5000, 64 * 2 ** 20]);
+    expect(logs({ 'spark.sparkplane.worker.logs.interval': '500ms' })[0]).toBe(500);
+    expect(logs({ 'spark.sparkplane.worker.logs.maxBytes': '8m' })[1]).toBe(8 * 2 ** 20);
+    expect(() => logs({ 'spark.sparkplane.worker.logs.interval': '10ms' })).toThrow(
+      'spark.sparkplane.worker.logs.interval',
+    );
+    expect(() => logs({ 'spark.sparkplane.worker.logs.maxBytes': '100k' })).toThrow(
+      'spark.sparkplane.worker.logs.maxBytes',
+    );
   });
 
   it('reads time values with units', () => {

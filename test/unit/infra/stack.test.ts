@@ -36,13 +36,14 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('runs eight functions on the newest Node.js runtime, on arm64', () => {
-    expect(Object.keys(functions)).toHaveLength(8);
+  it('runs nine functions on the newest Node.js runtime, on arm64', () => {
+    expect(Object.keys(functions)).toHaveLength(9);
     for (const prefix of [
       'Submissions',
       'Workers',
       'Commands',
       'Applications',
+      'Logs',
       'Cluster',
       'Scheduler',
       'Cleanup',
@@ -223,6 +224,25 @@ describe('the CDK stack', () => {
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']),
     );
     expect(actions('Commands').some((a: string) => a.startsWith('dynamodb:'))).toBe(false);
+    // Logs: workers' function writes them, the logs function reads them and the table only.
+    const s3 = (prefix: string) => actions(prefix).filter((a: string) => a.startsWith('s3:'));
+    expect(s3('Workers').sort()).toEqual(['s3:DeleteObject', 's3:PutObject']);
+    expect(s3('Logs').sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(
+      actions('Logs').filter((a: string) =>
+        /dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/.test(a),
+      ),
+    ).toEqual([]);
+    for (const prefix of [
+      'Submissions',
+      'Applications',
+      'Sessions',
+      'Cluster',
+      'Scheduler',
+      'Cleanup',
+    ]) {
+      expect(s3(prefix)).toEqual([]);
+    }
     expect(actions('Commands')).not.toContain('sqs:SendMessage');
     expect(fnNamed('Commands')[1].Properties.MemorySize).toBe(128);
     // The worker task's role may do nothing: jobs on a worker find no AWS credential to use.
@@ -238,10 +258,32 @@ describe('the CDK stack', () => {
   });
 
   it('alarms on dead-lettered nudges and on every function’s errors', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 1,
+    });
+  });
+
+  it('keeps logs in a private, encrypted bucket that expires them', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true }),
+      BucketEncryption: Match.anyValue(),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })]),
+      },
+    });
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'listing',
+          KeySchema: [
+            { AttributeName: 'listing', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
     });
   });
 

@@ -52,7 +52,7 @@ describe('npm run synth and cfn-lint', () => {
       expect(typeof loaded.handler).toBe('function');
       functions++;
     }
-    expect(functions).toBe(8);
+    expect(functions).toBe(9);
   }, 60_000);
 
   it('bundles the web UI with the submissions function, which serves it to browsers at /', async () => {
