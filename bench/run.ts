@@ -3,6 +3,7 @@ import { apiBench } from './api.js';
 import { e2eBench } from './e2e.js';
 import { idleBench } from './idle.js';
 import { launchBurstBench } from './launch-burst.js';
+import { logsBench } from './logs.js';
 import { schedulerBench } from './scheduler.js';
 import { sessionsBench } from './sessions.js';
 import { storeBench } from './store.js';
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   e2e: e2eBench,
   idle: idleBench,
   'launch-burst': launchBurstBench,
+  logs: logsBench,
   scheduler: schedulerBench,
   sessions: sessionsBench,
   store: storeBench,

@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { AUTH_OFF, jwsAuth, mintToken } from '../../lib/api/auth.js';
 import { type ControlPlane, startControlPlane } from '../../lib/local/control-plane.js';
 import { LOCAL_AWS } from '../../lib/local/emulators.js';
@@ -157,3 +157,59 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 /** SIGKILL a worker and everything it runs, as when its machine (an ECS task) is lost. */
 export const loseWorker = (c: Cluster, index: number): void =>
   loseLocalWorker(c.workers[index], c.workDirs[index] as string);
+
+export interface LogPage {
+  readonly status: number;
+  readonly bytes: Buffer;
+  readonly from: number;
+  readonly next: number;
+  readonly complete: boolean;
+}
+
+export async function logPage(
+  c: Cluster,
+  path: string,
+  query = '',
+  headers: Record<string, string> = {},
+): Promise<LogPage> {
+  const r = await fetch(`${c.url}${path}${query}`, {
+    headers: { ...(c.token ? { authorization: `Bearer ${c.token}` } : {}), ...headers },
+  });
+  return {
+    status: r.status,
+    bytes: Buffer.from(await r.arrayBuffer()),
+    from: Number(r.headers.get('x-log-from')),
+    next: Number(r.headers.get('x-log-next')),
+    complete: r.headers.get('x-log-complete') === 'true',
+  };
+}
+
+/** Follows a log through the API from its start to its end, as `sparkplane logs -f` does. */
+export async function followLog(c: Cluster, path: string, seen?: (text: string) => void) {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i < 500; i++) {
+    const p = await logPage(c, path, `?from=${from}&follow=true&waitSec=5`);
+    expect(p.status).toBe(200);
+    parts.push(p.bytes);
+    seen?.(Buffer.concat(parts).toString());
+    from = p.next;
+    if (p.complete) return Buffer.concat(parts).toString();
+  }
+  throw new Error(`${path} never completed`);
+}
+
+/** Reads a whole log as it is stored now. */
+export async function readLog(c: Cluster, path: string): Promise<{ text: string; first: number }> {
+  const parts: Buffer[] = [];
+  let from = 0;
+  let first: number | undefined;
+  for (;;) {
+    const p = await logPage(c, path, `?from=${from}`);
+    expect(p.status).toBe(200);
+    first ??= p.from;
+    if (p.bytes.length === 0) return { text: Buffer.concat(parts).toString(), first };
+    parts.push(p.bytes);
+    from = p.next;
+  }
+}

@@ -7,63 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../lib/api/auth.js';
 import { processesUnder } from '../harness/lose-worker.js';
 import { createRequest } from '../harness/spark-submit.js';
-import { type Cluster, example, fixture, loseWorker, startCluster } from './cluster.js';
-
-interface LogPage {
-  readonly status: number;
-  readonly bytes: Buffer;
-  readonly from: number;
-  readonly next: number;
-  readonly complete: boolean;
-}
-
-async function page(
-  c: Cluster,
-  path: string,
-  query = '',
-  headers: Record<string, string> = {},
-): Promise<LogPage> {
-  const r = await fetch(`${c.url}${path}${query}`, {
-    headers: { ...(c.token ? { authorization: `Bearer ${c.token}` } : {}), ...headers },
-  });
-  return {
-    status: r.status,
-    bytes: Buffer.from(await r.arrayBuffer()),
-    from: Number(r.headers.get('x-log-from')),
-    next: Number(r.headers.get('x-log-next')),
-    complete: r.headers.get('x-log-complete') === 'true',
-  };
-}
-
-/** Follows a log from its start to its end, as `sparkplane logs -f` does. */
-async function followAll(c: Cluster, path: string, seen?: (text: string) => void) {
-  const parts: Buffer[] = [];
-  let from = 0;
-  for (let i = 0; i < 500; i++) {
-    const p = await page(c, path, `?from=${from}&follow=true&waitSec=5`);
-    expect(p.status).toBe(200);
-    parts.push(p.bytes);
-    seen?.(Buffer.concat(parts).toString());
-    from = p.next;
-    if (p.complete) return Buffer.concat(parts).toString();
-  }
-  throw new Error(`${path} never completed`);
-}
-
-/** Reads a whole log as it is stored now. */
-async function readAll(c: Cluster, path: string): Promise<{ text: string; first: number }> {
-  const parts: Buffer[] = [];
-  let from = 0;
-  let first: number | undefined;
-  for (;;) {
-    const p = await page(c, path, `?from=${from}`);
-    expect(p.status).toBe(200);
-    first ??= p.from;
-    if (p.bytes.length === 0) return { text: Buffer.concat(parts).toString(), first };
-    parts.push(p.bytes);
-    from = p.next;
-  }
-}
+import {
+  type Cluster,
+  example,
+  fixture,
+  followLog as followAll,
+  loseWorker,
+  logPage as page,
+  readLog as readAll,
+  startCluster,
+} from './cluster.js';
 
 const submit = async (c: Cluster, body: unknown) => {
   const created = await c.post('/v1/submissions/create', body);

@@ -1,14 +1,22 @@
 // Real Spark through sparkplane: Spark 4.1.1's own drivers (spark-submit, PySpark) and
 // CoarseGrainedExecutorBackends, placed by the control plane on real worker agents.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { examplesJar, pluginJar, sparkHome } from '../../lib/local/spark.js';
 import { processesUnder } from '../harness/lose-worker.js';
 import { clientDriver, SMALL_SPARK, sparkSubmit } from '../harness/spark-submit.js';
-import { type Cluster, type ClusterOptions, fixture, loseWorker, startCluster } from './cluster.js';
+import {
+  type Cluster,
+  type ClusterOptions,
+  fixture,
+  followLog,
+  loseWorker,
+  readLog,
+  startCluster,
+} from './cluster.js';
 
 const SPARK_HOME = sparkHome();
 const jobs = fixture('jobs.py');
@@ -120,14 +128,33 @@ describe('real Spark drivers submitted over REST', () => {
         { 'spark.app.name': 'Spark Pi', 'spark.cores.max': '2', 'spark.executor.cores': '1' },
         [join(SPARK_HOME, 'examples/src/main/python/pi.py'), '20'],
       );
+      // Its stderr followed through the API while it runs.
+      let whileRunning = '';
+      const stderr = await followLog(c, `/v1/drivers/${id}/logs/stderr`, (text) => {
+        if (!whileRunning && /with app ID/.test(text)) whileRunning = text;
+      });
+      expect(whileRunning).toMatch(/SparkContext: Running Spark version 4\.1\.1/);
       expect(await ended(c, id)).toBe('FINISHED');
-      expect(driverLog(c, id, 'stdout')).toMatch(/Pi is roughly 3\.1/);
-      const appId = appIdIn(driverLog(c, id, 'stderr'));
+      const stdout = (await readLog(c, `/v1/drivers/${id}/logs/stdout`)).text;
+      expect(stdout).toMatch(/Pi is roughly 3\.1/);
+      expect(stdout).toBe(driverLog(c, id, 'stdout'));
+      const appId = appIdIn(stderr);
       expect(appId).toBeDefined();
       const a = await app(c, appId as string);
       expect(a.state).toBe('FINISHED');
       expect(a.executors).toHaveLength(2);
       expect(new Set(a.executors.map((e) => e.workerId)).size).toBe(2);
+      const executor = `/v1/applications/${appId}/executors/${a.executors[0]?.executorId}/logs/stderr`;
+      const executorStderr = await followLog(c, executor);
+      expect(executorStderr).toMatch(/^Spark Executor Command: .*CoarseGrainedExecutorBackend/);
+      expect(executorStderr).toMatch(/Successfully registered with driver/);
+      // The workers stopped and their work directories deleted: the logs are still there.
+      await Promise.all(
+        c.workers.map((w) => new Promise((r) => w.once('exit', r).kill('SIGTERM'))),
+      );
+      for (const dir of c.workDirs) rmSync(dir, { recursive: true, force: true });
+      expect((await readLog(c, `/v1/drivers/${id}/logs/stdout`)).text).toBe(stdout);
+      expect((await readLog(c, executor)).text).toBe(executorStderr);
     },
     TIMEOUT,
   );
