@@ -124,9 +124,9 @@ const executorIdParam = z
   .refine((n) => n <= 2_147_483_647, 'must fit in an int');
 
 /** The heartbeat answer: what to launch and kill so the worker runs its desired state. */
-/** Base64 of MAX_CHUNK_BYTES, and the body the agent's batches stay under. */
+/** Base64 of MAX_CHUNK_BYTES; a body Lambda's 6 MB request payload takes (the agent's 3 MiB). */
 const MAX_CHUNK_BASE64 = Math.ceil(MAX_CHUNK_BYTES / 3) * 4;
-const MAX_SHIPPED_BODY = 6 * MAX_CHUNK_BASE64;
+const MAX_SHIPPED_BODY = 5 * 1024 * 1024;
 const offset = z
   .number()
   .int()

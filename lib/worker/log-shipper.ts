@@ -16,9 +16,10 @@ import {
   ownerName,
 } from '../core/logs.js';
 
-/** What one request carries at most: under the route's bound with its base64. */
-const REQUEST_BYTES = 4 * MAX_CHUNK_BYTES;
+/** What one request carries at most: with its base64, under Lambda's 6 MB payload. */
+const REQUEST_BYTES = 3 * MAX_CHUNK_BYTES;
 const CLOSE_TIMEOUT_MS = 10_000;
+const RETRY_CLOSING_MS = 1000;
 
 interface Stream {
   readonly owner: LogOwner;
@@ -170,9 +171,11 @@ export class LogShipper {
       }
       if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
     } catch (e) {
-      this.o.logger.warn('logs not shipped; sending again next time', {
-        error: (e as Error).message,
-      });
+      this.o.logger.warn('logs not shipped; sending again', { error: (e as Error).message });
+      // An ended run's report waits for its logs: it tries again sooner than the interval.
+      if (streams.some(({ s }) => s.closing)) {
+        setTimeout(() => void this.ship(), RETRY_CLOSING_MS).unref();
+      }
       return;
     }
     for (const { s, end, starts, drop, whole } of streams) {
