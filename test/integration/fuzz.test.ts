@@ -1213,6 +1213,38 @@ describe('routes that only read', () => {
     await fuzz(requests({ method: 'GET', template: '/json', tuples: [{}] }));
   });
 
+  it('GET /v1/drivers/{driverId}/logs/{stream}', async () => {
+    await fuzz(
+      requests({
+        method: 'GET',
+        template: '/v1/drivers/{driverId}/logs/{stream}',
+        tuples: ['stdout', 'stderr', 'stdin'].map((stream) => ({
+          driverId: seed.driverId,
+          stream,
+        })),
+      }),
+    );
+  });
+
+  it('GET /v1/applications/{appId}/executors/{executorId}/logs/{stream}', async () => {
+    await fuzz(
+      requests({
+        method: 'GET',
+        template: '/v1/applications/{appId}/executors/{executorId}/logs/{stream}',
+        tuples: seed.executors.map(({ executorId }) => ({
+          appId: seed.appId,
+          executorId,
+          stream: 'stderr',
+        })),
+      }),
+    );
+  });
+
+  it('GET /v1/drivers and GET /v1/applications', async () => {
+    await fuzz(requests({ method: 'GET', template: '/v1/drivers', tuples: [{}] }));
+    await fuzz(requests({ method: 'GET', template: '/v1/applications', tuples: [{}] }));
+  });
+
   it('GET /json/{field}', async () => {
     const fields = [
       'status',
@@ -1247,6 +1279,32 @@ describe('routes that only read', () => {
 });
 
 describe('worker routes', () => {
+  it('POST /v1/workers/{workerId}/logs', async () => {
+    await fuzz(
+      requests({
+        method: 'POST',
+        template: '/v1/workers/{workerId}/logs',
+        tuples: workerTuples(),
+        valid: {
+          streams: [
+            {
+              owner: { kind: 'driver', driverId: seed.driverId },
+              stream: 'stdout',
+              chunks: [{ offset: 0, data: Buffer.from('hello\n').toString('base64') }],
+              drop: [],
+            },
+            {
+              owner: { kind: 'executor', appId: seed.appId, executorId: 0 },
+              stream: 'stderr',
+              chunks: [],
+              end: 0,
+            },
+          ],
+        },
+      }),
+    );
+  });
+
   it('POST /v1/workers', async () => {
     await fuzz(
       requests({
