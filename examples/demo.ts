@@ -1,6 +1,6 @@
 // `npm run demo` (tsx examples/demo.ts): submits the Pi example (examples/pi) to a running
 // local stack with Spark's REST `create`, follows the driver, its application and the
-// application's executors, and prints the driver's stdout from the worker's work dir.
+// application's executors, and prints the driver's stdout from the API's log route.
 //
 //   --url URL         the HTTP API (default: local.json's url, else http://127.0.0.1:6066)
 //   --slices N        slices of Pi to compute (default 20)
@@ -24,7 +24,6 @@ const POLL_MS = 500;
 
 interface LocalStack {
   readonly url?: string;
-  readonly workDirs?: readonly string[];
 }
 
 interface SubmissionStatus {
@@ -226,31 +225,25 @@ async function main(): Promise<number> {
   }
   if (message && state !== 'FINISHED') log(`Driver message: ${message}`);
 
-  // The driver's output, from the work dir of the worker that ran it (spec §h).
-  const workDirs = local?.workDirs ?? [];
-  let printed = false;
-  for (const workDir of workDirs) {
-    const dir = path.resolve(dataDir, workDir, driverId);
-    const streams = state === 'FINISHED' ? ['stdout'] : ['stdout', 'stderr'];
-    for (const stream of streams) {
-      const file = path.join(dir, stream);
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch {
-        continue;
+  // The driver's output, through the API's log routes: its worker may be gone already.
+  for (const stream of state === 'FINISHED' ? ['stdout'] : ['stdout', 'stderr']) {
+    const parts: Buffer[] = [];
+    for (let from = 0; ; ) {
+      const r = await fetch(`${url}/v1/drivers/${driverId}/logs/${stream}?from=${from}`, {
+        headers,
+      });
+      if (!r.ok) {
+        log(`The ${stream} of ${driverId} could not be read: ${r.status} ${await r.text()}`);
+        break;
       }
-      log(`----- ${stream} of ${driverId} (${file}) -----`);
-      process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
-      printed = true;
+      const bytes = Buffer.from(await r.arrayBuffer());
+      if (bytes.length === 0) break;
+      parts.push(bytes);
+      from = Number(r.headers.get('x-log-next'));
     }
-  }
-  if (!printed) {
-    log(
-      local
-        ? `No ${driverId}/stdout in the work dirs of ${path.join(dataDir, 'local.json')}`
-        : `No ${path.join(dataDir, 'local.json')}: the driver's stdout is on its worker`,
-    );
+    const text = Buffer.concat(parts).toString();
+    log(`----- ${stream} of ${driverId} -----`);
+    process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
   }
   return state === 'FINISHED' ? 0 : 1;
 }
