@@ -374,11 +374,11 @@ export function workersHandler(deps: ApiDeps) {
     }
     await Promise.all(
       streams.map(async (s) => {
-        await Promise.all(
-          s.chunks.map((c) =>
-            writeChunk(store, { owner: s.owner, stream: s.stream, offset: c.offset, data: c.data }),
-          ),
-        );
+        // In order: a reader never sees a chunk before the one ahead of it, so a gap it
+        // finds is only ever the bound's.
+        for (const c of s.chunks) {
+          await writeChunk(store, { owner: s.owner, stream: s.stream, ...c });
+        }
         if (s.drop.length > 0) await dropChunks(store, s.owner, s.stream, s.drop);
         if (s.end !== undefined) await endStream(store, s.owner, s.stream, s.end);
       }),

@@ -78,9 +78,9 @@ export interface ReadPlan {
 }
 
 /**
- * Which parts of which chunks make up [from, from + size). A gap (a chunk still on its way,
- * or dropped by the bound) ends the read at the gap, except at the start: a read from before
- * the oldest byte kept starts there.
+ * Which parts of which chunks make up [from, from + size). Chunks are written in order, so
+ * a gap at the start is the bound's: a read from before the oldest byte kept starts there.
+ * Any other gap ends the read.
  */
 export function planRead(chunks: readonly Chunk[], from: number, size: number): ReadPlan {
   const first = chunks.findIndex((c) => c.offset + c.size > from);

@@ -1,9 +1,23 @@
 /// <reference lib="dom" />
 // The master web UI in the browser (spec §i.2): the master page at `/` and the application
 // page at `app/?appId=…`, read from `/json` and the application route, refreshed while
-// open. With auth on, a submission token is asked for once and kept for the tab's session.
+// open, and the log page at `/?driverId=…&logType=…` (or `?appId=…&executorId=…`), as
+// Spark's worker serves it, followed while the process runs. With auth on, a submission
+// token is asked for once and kept for the tab's session.
 import { render } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { LogOwner, LogStream } from '../core/logs.js';
+import {
+  appendRead,
+  type LogShown,
+  type LogTarget,
+  logApiPath,
+  logPageQuery,
+  logPageTitle,
+  logReadOf,
+  NOTHING_SHOWN,
+  parseLogPageQuery,
+} from './logs.js';
 import {
   type ApplicationDetail,
   type ApplicationJson,
@@ -26,22 +40,47 @@ import {
 } from './view.js';
 
 const REFRESH_MS = 5_000;
+/** One read of a log; once a read comes back short, the next waits for more (follow). */
+const LOG_PAGE_BYTES = 64 * 1024;
+/** Read on by itself this far, then ask: a long log is not all loaded into the tab at once. */
+const LOG_LOAD_BYTES = 1024 * 1024;
+/** Within the route's 25 s bound (MAX_FOLLOW_SEC in lib/api/logs.ts). */
+const LOG_FOLLOW_SEC = 20;
 const TOKEN_KEY = 'sparkplane.token';
 /** Where the API is: the page is served at its root and at `app/`. */
 const base = location.pathname.replace(/app\/?$/, '');
+const appPage = (appId: string) => `${base}app/?appId=${encodeURIComponent(appId)}`;
 
 class TokenNeeded extends Error {}
 
-async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+/** An API error: its status, and the message of its JSON body. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A call with the tab's token; an error status is thrown. */
+async function request(path: string, accept: string, init: RequestInit = {}): Promise<Response> {
   const token = sessionStorage.getItem(TOKEN_KEY);
   const response = await fetch(base + path, {
     ...init,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), accept: 'application/json' },
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), accept },
   });
   if (response.status === 401 || response.status === 403) throw new TokenNeeded();
-  const body = (await response.json().catch(() => ({}))) as T & { message?: string };
-  if (!response.ok) throw new Error(body.message ?? `${response.status} ${response.statusText}`);
-  return body;
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { message?: string };
+    throw new Refused(response.status, body.message ?? `${response.status} ${response.statusText}`);
+  }
+  return response;
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await request(path, 'application/json', init);
+  return (await response.json().catch(() => ({}))) as T;
 }
 
 /** Reads `load` now and every REFRESH_MS while the tab is visible. */
@@ -169,6 +208,16 @@ function WorkerLink({ worker, id }: { worker: WorkerJson | undefined; id: string
   return <>{id}</>;
 }
 
+/** A process's `stdout` and `stderr` on the log page, as Spark's worker page links them. */
+function LogLinks({ owner }: { owner: LogOwner }) {
+  const href = (logType: LogStream) => base + logPageQuery({ owner, logType });
+  return (
+    <>
+      <a href={href('stdout')}>stdout</a> <a href={href('stderr')}>stderr</a>
+    </>
+  );
+}
+
 function Workers({ workers, showResources }: { workers: WorkerJson[]; showResources: boolean }) {
   return (
     <table id="workers">
@@ -220,7 +269,7 @@ function Applications(props: { id: string; apps: ApplicationJson[]; refresh: () 
         {props.apps.map((a) => (
           <tr key={a.id}>
             <td>
-              <a href={`${base}app/?appId=${encodeURIComponent(a.id)}`}>{a.id}</a>{' '}
+              <a href={appPage(a.id)}>{a.id}</a>{' '}
               {isKillableApp(a.state) ? (
                 <Kill onKill={() => killApplication(a.id, props.refresh)} />
               ) : null}
@@ -264,6 +313,7 @@ function Drivers(props: {
           <th>Resources</th>
           <th>Main Class</th>
           {props.running ? <th>Duration</th> : null}
+          <th>Logs</th>
         </tr>
       </thead>
       <tbody>
@@ -295,6 +345,9 @@ function Drivers(props: {
               )}
             </td>
             {props.running ? <td>{formatDuration(props.now - Number(d.starttime))}</td> : null}
+            <td>
+              <LogLinks owner={{ kind: 'driver', driverId: d.id }} />
+            </td>
           </tr>
         ))}
       </tbody>
@@ -387,7 +440,15 @@ function MasterPage() {
   );
 }
 
-function Executors({ id, executors }: { id: string; executors: ExecutorDetail[] }) {
+function Executors({
+  id,
+  appId,
+  executors,
+}: {
+  id: string;
+  appId: string;
+  executors: ExecutorDetail[];
+}) {
   return (
     <table id={id}>
       <thead>
@@ -399,6 +460,7 @@ function Executors({ id, executors }: { id: string; executors: ExecutorDetail[] 
           <th>Resource Profile Id</th>
           <th>Resources</th>
           <th>State</th>
+          <th>Logs</th>
         </tr>
       </thead>
       <tbody>
@@ -412,6 +474,9 @@ function Executors({ id, executors }: { id: string; executors: ExecutorDetail[] 
             <td>{formatAddresses(e.resources)}</td>
             <td title={e.message ?? ''}>
               {e.exitStatus === undefined ? e.state : `${e.state} (exit ${e.exitStatus})`}
+            </td>
+            <td>
+              <LogLinks owner={{ kind: 'executor', appId, executorId: e.executorId }} />
             </td>
           </tr>
         ))}
@@ -491,18 +556,161 @@ function ApplicationPage({ appId }: { appId: string }) {
         </li>
       </ul>
       <h2>Executor Summary ({executors.live.length})</h2>
-      <Executors id="executors" executors={executors.live} />
+      <Executors id="executors" appId={app.id} executors={executors.live} />
       {executors.removed.length > 0 ? (
         <>
           <h2>Removed Executors ({executors.removed.length})</h2>
-          <Executors id="removed-executors" executors={executors.removed} />
+          <Executors id="removed-executors" appId={app.id} executors={executors.removed} />
         </>
       ) : null}
     </>
   );
 }
 
+type LogPhase = 'reading' | 'following' | 'paused' | 'complete';
+
+const PHASE_WORDS: Record<LogPhase, string> = {
+  reading: 'loading…',
+  following: 'following…',
+  paused: 'paused',
+  complete: 'complete',
+};
+
+/** No such driver or executor, or a malformed id: asking again will not help. */
+const isFinal = (e: unknown) => e instanceof Refused && e.status < 500;
+
+/** Reads a log from byte 0 a page at a time, then follows it until it is complete. */
+function useLog(target: LogTarget) {
+  const path = logApiPath(target);
+  const [shown, setShown] = useState<LogShown>(NOTHING_SHOWN);
+  const [phase, setPhase] = useState<LogPhase>('reading');
+  const [error, setError] = useState<unknown>();
+  // Ends a wait: "Load More" clicked, a token given, the page left.
+  const resume = useRef(() => {});
+  useEffect(() => {
+    const left = new AbortController();
+    const decoder = new TextDecoder();
+    const wait = (ms?: number) =>
+      new Promise<void>((resolve) => {
+        const timer = ms === undefined ? undefined : setTimeout(resolve, ms);
+        resume.current = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    (async () => {
+      let state = NOTHING_SHOWN;
+      let caughtUp = false;
+      let loaded = 0;
+      while (!left.signal.aborted) {
+        if (!caughtUp && loaded >= LOG_LOAD_BYTES) {
+          setPhase('paused');
+          await wait();
+          loaded = 0;
+          continue;
+        }
+        setPhase(caughtUp ? 'following' : 'reading');
+        const follow = caughtUp ? `&follow=true&waitSec=${LOG_FOLLOW_SEC}` : '';
+        try {
+          const response = await request(
+            `${path}?from=${state.next}&size=${LOG_PAGE_BYTES}${follow}`,
+            'text/plain',
+            { signal: left.signal },
+          );
+          const read = logReadOf(response.headers, new Uint8Array(await response.arrayBuffer()));
+          state = appendRead(state, read, decoder);
+          caughtUp = read.bytes.length < LOG_PAGE_BYTES;
+          loaded += read.bytes.length;
+          setShown(state);
+          setError(undefined);
+          if (state.complete) {
+            setPhase('complete');
+            return;
+          }
+        } catch (e) {
+          if (left.signal.aborted) return;
+          setError(e);
+          if (isFinal(e)) return;
+          await wait(e instanceof TokenNeeded ? undefined : REFRESH_MS);
+        }
+      }
+    })();
+    return () => {
+      left.abort();
+      resume.current();
+    };
+  }, [path]);
+  const more = () => {
+    setError(undefined);
+    resume.current();
+  };
+  return { shown, phase, error, more };
+}
+
+function LogPage({ target }: { target: LogTarget }) {
+  const { shown, phase, error, more } = useLog(target);
+  const title = logPageTitle(target);
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
+  // Kept at the end as text comes, unless scrolled away from it.
+  const pre = useRef<HTMLPreElement>(null);
+  const atEnd = useRef(true);
+  useLayoutEffect(() => {
+    if (pre.current && atEnd.current) pre.current.scrollTop = pre.current.scrollHeight;
+  }, [shown.text]);
+  const { owner } = target;
+  return (
+    <>
+      <h1>{title}</h1>
+      <p>
+        <a href={base}>Back to Master</a>
+        {owner.kind === 'executor' ? (
+          <>
+            {' · '}
+            <a href={appPage(owner.appId)}>Application {owner.appId}</a>
+          </>
+        ) : null}
+        {' · '}
+        <LogLinks owner={owner} />
+      </p>
+      {error instanceof TokenNeeded ? <TokenPrompt onToken={more} /> : null}
+      <p class="status" id="log-status">
+        {shown.first === undefined
+          ? null
+          : `Showing bytes ${shown.first} - ${shown.next}${shown.first > 0 ? ` (those before ${shown.first} are no longer kept)` : ''}, `}
+        {!error || error instanceof TokenNeeded ? (
+          PHASE_WORDS[phase]
+        ) : (
+          <span class="error">
+            {isFinal(error)
+              ? (error as Error).message
+              : `cannot read the log: ${(error as Error).message}. Trying again every ${REFRESH_MS / 1000} s.`}
+          </span>
+        )}
+      </p>
+      <pre
+        ref={pre}
+        class="log"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          atEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 4;
+        }}
+      >
+        {shown.text}
+      </pre>
+      {phase === 'paused' ? (
+        <button type="button" onClick={more}>
+          Load More
+        </button>
+      ) : null}
+    </>
+  );
+}
+
 function Page() {
+  const log = parseLogPageQuery(location.search);
+  if (log) return <LogPage target={log} />;
   const appId = new URLSearchParams(location.search).get('appId');
   return /\/app\/?$/.test(location.pathname) && appId ? (
     <ApplicationPage appId={appId} />

@@ -1,6 +1,7 @@
 // The web UI in a real browser (Debian's Chromium driven by playwright-core) against
 // `npm start`, as a user opens it: both workers listed, a submitted driver shown with its
-// worker, killed from the page, the π example's application page with its executors.
+// worker, killed from the page, the π example's application page with its executors, and
+// a driver's and an executor's log page, followed while they write.
 // Screenshots go to test-results/.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -177,6 +178,76 @@ describe('the web UI', () => {
       .allInnerTexts();
     for (const row of executorRows) expect(row).toMatch(/^\d+\tworker-\S+ \(127\.0\.0\.1:\d+\)\t/);
     await ui.page.screenshot({ path: join(ARTIFACTS, 'ui-application.png'), fullPage: true });
+  });
+
+  it("follows a driver's stdout from its row while it writes, then shows its stderr", async () => {
+    const created = await post(
+      '/v1/submissions/create',
+      createRequest(fixture('chatter.mjs'), { args: ['40', '100'] }),
+    );
+    const driverId = String(created.submissionId);
+    await ui.page.goto(url('/'));
+    const row = ui.page.locator('#running-drivers tbody tr', { hasText: driverId });
+    await row.getByRole('link', { name: 'stdout' }).click();
+    await ui.page.waitForURL(/\/\?driverId=driver-\d+-\d+&logType=stdout$/);
+    expect(await ui.page.locator('h1').innerText()).toBe(`stdout log page for ${driverId}`);
+    const log = ui.page.locator('pre.log');
+    const status = ui.page.locator('#log-status');
+    // The first lines while the driver still writes; the rest comes by itself.
+    await expect.poll(() => log.innerText(), { timeout: 20_000 }).toContain('line 1 at ');
+    expect(await log.innerText()).not.toContain('line 40 ');
+    expect(await status.innerText()).toMatch(/^Showing bytes 0 - \d+, following…$/);
+    await expect.poll(() => log.innerText(), { timeout: 20_000 }).toContain('line 40 ');
+    await expect
+      .poll(() => status.innerText(), { timeout: 20_000 })
+      .toMatch(/^Showing bytes 0 - \d+, complete$/);
+    await ui.page.screenshot({ path: join(ARTIFACTS, 'ui-driver-log.png'), fullPage: true });
+    const stdout = await (await fetch(url(`/v1/drivers/${driverId}/logs/stdout`))).text();
+    expect(await log.textContent()).toBe(stdout);
+    expect(await status.innerText()).toBe(
+      `Showing bytes 0 - ${Buffer.byteLength(stdout)}, complete`,
+    );
+
+    await ui.page.getByRole('link', { name: 'stderr', exact: true }).click();
+    await ui.page.waitForURL(/logType=stderr$/);
+    await expect.poll(() => status.innerText(), { timeout: 20_000 }).toMatch(/, complete$/);
+    expect(await log.innerText()).toMatch(/^Launch Command: .*\nerr 1\n.*\nerr 40\n$/s);
+
+    await ui.page.getByRole('link', { name: 'Back to Master' }).click();
+    await ui.page.locator('#completed-drivers tbody tr', { hasText: driverId }).waitFor();
+  });
+
+  it('says so on the log page of a driver there is not', async () => {
+    await ui.page.goto(url('/?driverId=driver-20990101000000-9999&logType=stdout'));
+    await expect
+      .poll(() =>
+        ui.page
+          .locator('#log-status .error')
+          .innerText()
+          .catch(() => ''),
+      )
+      .toBe('No driver driver-20990101000000-9999');
+  });
+
+  it("links each executor of the π example's application to its stderr", async () => {
+    const created = await post(
+      '/v1/submissions/create',
+      createRequest(example, { args: ['4', '10000'], props: { 'spark.app.name': 'pi (ui logs)' } }),
+    );
+    expect(created.success).toBe(true);
+    await ui.page.goto(url('/'));
+    const app = ui.page.locator('#running-apps tr, #completed-apps tr', {
+      hasText: 'pi (ui logs)',
+    });
+    await app.getByRole('link').first().click({ timeout: 30_000 });
+    await ui.page.waitForURL(/\/app\/\?appId=app-/);
+    const executor = ui.page.locator('#executors tbody tr, #removed-executors tbody tr').first();
+    await executor.getByRole('link', { name: 'stderr' }).click({ timeout: 30_000 });
+    await ui.page.waitForURL(/\/\?appId=app-\d+-\d+&executorId=\d+&logType=stderr$/);
+    await expect
+      .poll(() => ui.page.locator('pre.log').innerText(), { timeout: 20_000 })
+      .toMatch(/^Spark Executor Command: /);
+    await ui.page.screenshot({ path: join(ARTIFACTS, 'ui-executor-log.png'), fullPage: true });
   });
 
   it('shows a Spark Connect session as a driver and an application, with its address', async () => {
