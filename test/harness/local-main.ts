@@ -21,12 +21,15 @@ export async function startLocalMain(o: {
   readonly cores: number;
   readonly memory: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** More of its options (`--auth`, `--conf k=v`). */
+  readonly args?: readonly string[];
 }): Promise<LocalMain> {
   const child = spawn(
     process.execPath,
     [
       ...['--import', 'tsx', main, '--workers', String(o.workers), '--cores', String(o.cores)],
       ...['--memory', o.memory, '--port', String(o.port), '--data-dir', o.dataDir],
+      ...(o.args ?? []),
     ],
     { env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
