@@ -3,6 +3,7 @@
 // log routes.
 
 import { basename, isAbsolute, resolve } from 'node:path';
+import { type LogStream, logRoute as route } from '../core/logs.js';
 import { APPLICATION_STATES, DRIVER_STATES } from '../core/model.js';
 import { usageError } from './errors.js';
 
@@ -121,15 +122,15 @@ export function listRoute(
 }
 
 /** The log route of a driver (`driver-…`) or an executor (`app-…/<executorId>`). */
-export function logRoute(owner: string, stream: 'stdout' | 'stderr'): string {
+export function logRoute(owner: string, stream: LogStream): string {
   const slash = owner.indexOf('/');
-  if (slash < 0) return `/v1/drivers/${encodeURIComponent(owner)}/logs/${stream}`;
+  if (slash < 0) return route({ kind: 'driver', driverId: owner }, stream);
   const appId = owner.slice(0, slash);
   const executorId = owner.slice(slash + 1);
   if (!appId || !/^\d+$/.test(executorId)) {
     throw usageError(`${owner}: expected a driver id or <appId>/<executorId>`);
   }
-  return `/v1/applications/${encodeURIComponent(appId)}/executors/${executorId}/logs/${stream}`;
+  return route({ kind: 'executor', appId, executorId: Number(executorId) }, stream);
 }
 
 /** How long the server holds a log's long poll when nothing new comes. */

@@ -26,6 +26,12 @@ const END = 'end';
 export const ownerName = (o: LogOwner): string =>
   o.kind === 'driver' ? `driver ${o.driverId}` : `executor ${o.appId}/${o.executorId}`;
 
+/** A log's route in the HTTP API (lib/api/logs.ts), for its clients: the UI and the CLI. */
+export const logRoute = (o: LogOwner, stream: LogStream): string =>
+  o.kind === 'driver'
+    ? `/v1/drivers/${encodeURIComponent(o.driverId)}/logs/${stream}`
+    : `/v1/applications/${encodeURIComponent(o.appId)}/executors/${o.executorId}/logs/${stream}`;
+
 export const streamPrefix = (o: LogOwner, stream: LogStream): string =>
   o.kind === 'driver'
     ? `logs/drivers/${o.driverId}/${stream}/`

@@ -1,6 +1,6 @@
 // The log page (Spark's worker `logPage/`), without the browser: where a driver's or an
 // executor's stdout and stderr are read and linked, and the text shown from reads of them.
-import { LOG_STREAMS, type LogOwner, type LogStream } from '../core/logs.js';
+import { LOG_STREAMS, type LogOwner, type LogStream, logRoute } from '../core/logs.js';
 
 export interface LogTarget {
   readonly owner: LogOwner;
@@ -29,12 +29,9 @@ export function parseLogPageQuery(search: string): LogTarget | undefined {
   return { owner: { kind: 'executor', appId, executorId: Number(executorId) }, logType };
 }
 
-/** The log route (lib/api/logs.ts), relative to the API's root. */
-export function logApiPath({ owner, logType }: LogTarget): string {
-  return owner.kind === 'driver'
-    ? `v1/drivers/${encodeURIComponent(owner.driverId)}/logs/${logType}`
-    : `v1/applications/${encodeURIComponent(owner.appId)}/executors/${owner.executorId}/logs/${logType}`;
-}
+/** The log route, relative to the API's root. */
+export const logApiPath = ({ owner, logType }: LogTarget): string =>
+  logRoute(owner, logType).slice(1);
 
 /** Spark's `LogPage` title. */
 export const logPageTitle = ({ owner, logType }: LogTarget): string =>
