@@ -17,9 +17,10 @@ import {
   reconcilePool,
   scaleOut,
 } from '../lib/cloud/worker-pool.js';
-import { deleteWorkerQueue } from '../lib/cloud/worker-queues.js';
+import { deleteWorkerQueue, pushCommands } from '../lib/cloud/worker-queues.js';
 import { type MasterConfig, masterConfig } from '../lib/core/config.js';
 import {
+  driverTimedOut,
   type Effect,
   expireApplication,
   expiredApplications,
@@ -29,8 +30,15 @@ import {
   workerLost,
 } from '../lib/core/lifecycle.js';
 import { type Cluster, isApplicationActive, isDriverWaiting } from '../lib/core/model.js';
+import { dueDriverTimeouts, hasDriverTimeouts, whyNotPlaced } from '../lib/core/timeouts.js';
+import { killCommands } from '../lib/protocol/commands.js';
 import { applyEvent } from '../lib/store/apply.js';
-import { loadActiveApplications, loadActiveCluster, loadWorkers } from '../lib/store/cluster.js';
+import {
+  loadActiveApplications,
+  loadActiveCluster,
+  loadActiveDrivers,
+  loadWorkers,
+} from '../lib/store/cluster.js';
 import { forgetCompleted } from '../lib/store/completed.js';
 import { acquireLease, type Lease, releaseLease } from '../lib/store/lease.js';
 import { loadScope } from '../lib/store/scope.js';
@@ -64,6 +72,8 @@ export interface CleanupOutcome {
   readonly forgotten: readonly string[];
   /** Applications ended because their driver stopped renewing their lease. */
   readonly expired: readonly string[];
+  /** Drivers ended by their queue timeout or asked to stop by their maximum runtime. */
+  readonly timedOut: readonly string[];
   /** Completed applications, drivers and executors forgotten by retention. */
   readonly trimmed: number;
   readonly pool?: Omit<Reconciled, 'effects'> & { readonly started: number };
@@ -72,6 +82,8 @@ export interface CleanupOutcome {
 interface Checked {
   readonly lost: string[];
   readonly expired: string[];
+  /** Drivers ended by their queue timeout or asked to stop by their maximum runtime. */
+  readonly timedOut: string[];
   readonly effects: Effect[];
   /** Something the next tick must watch: a worker not DEAD or an active application. */
   readonly watching: boolean;
@@ -79,14 +91,15 @@ interface Checked {
 
 /**
  * Spark's timeout checks at `now`: workers silent past spark.worker.timeout are lost,
- * applications whose driver stopped renewing their lease end as on a driver's disconnect.
- * Each loss and each end is its own bounded, fenced steps, decided again on a fresh read.
+ * applications whose driver stopped renewing their lease end as on a driver's disconnect;
+ * and sparkplane's own, the drivers' queue timeouts and maximum runtimes. Each loss and
+ * each end is its own bounded, fenced steps, decided again on a fresh read.
  */
 async function runTimeoutChecks(
   deps: CleanupDeps,
   lease: Lease,
   now: number,
-  cluster: Pick<Cluster, 'workers' | 'applications'>,
+  cluster: Pick<Cluster, 'workers' | 'applications' | 'drivers'>,
 ): Promise<Checked> {
   const { table, config } = deps;
   const { lost, reason } = timedOutWorkers(cluster, config, now);
@@ -114,24 +127,39 @@ async function runTimeoutChecks(
     );
     effects.push(...applied.effects);
   }
+  const due = dueDriverTimeouts(cluster.drivers, config, now);
+  const timedOut = [...due.queued, ...due.overdue];
+  for (const driverId of timedOut) {
+    // Why it waits needs every worker and driver, which this read has and a scope has not.
+    const why = whyNotPlaced({ ...cluster, executors: {} }, driverId, config.maxDrivers);
+    const applied = await applyEvent(
+      table,
+      () => loadScope(table, { drivers: [driverId] }),
+      (c) => driverTimedOut(c, driverId, config, now, why),
+      { now, config, lease },
+    );
+    effects.push(...applied.effects);
+    await pushCommands(deps.sqs, killCommands(applied.effects));
+  }
   const watching =
     Object.values(cluster.workers).some((w) => w.state !== 'DEAD' && !lost.includes(w.id)) ||
     Object.values(cluster.applications).some(
       (a) => isApplicationActive(a.state) && !expired.includes(a.id),
-    );
-  return { lost, expired, effects, watching };
+    ) ||
+    hasDriverTimeouts(cluster.drivers, config);
+  return { lost, expired, timedOut, effects, watching };
 }
 
 export async function runCleanup(deps: CleanupDeps, holder: string): Promise<CleanupOutcome> {
   const { table, config } = deps;
   const lease = await acquireLease(table, CLEANUP_LEASE, holder, deps.now(), deps.leaseMs);
-  if (!lease) return { ran: false, lost: [], expired: [], forgotten: [], trimmed: 0 };
+  if (!lease) return { ran: false, lost: [], expired: [], timedOut: [], forgotten: [], trimmed: 0 };
   try {
     const now = deps.now();
     const { cluster, generations } = await loadActiveCluster(table);
     const { forgotten } = timedOutWorkers(cluster, config, now);
     const checked = await runTimeoutChecks(deps, lease, now, cluster);
-    const { lost, expired, effects } = checked;
+    const { lost, expired, timedOut, effects } = checked;
     for (const workerId of forgotten) {
       await applyEvent(
         table,
@@ -153,6 +181,12 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
       const { effects: _, ...figures } = reconciled;
       pool = { ...figures, started };
     }
+    // A driver asked to stop that still runs is asked again, once a minute.
+    const { stopping } = dueDriverTimeouts(cluster.drivers, config, now);
+    await pushCommands(
+      deps.sqs,
+      killCommands(stopping.map((s) => ({ type: 'KillDriver' as const, ...s }))),
+    );
     const trimmed = await forgetCompleted(table, (completed) => trimRetention(completed, config));
     // Also a safety net: a nudge that SQS refused after its change was stored is made good
     // here, within a minute, while anything waits to be placed.
@@ -164,7 +198,7 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
     }
     // The minute's run restarts a watch whose chain broke.
     if (deps.watch && checked.watching) await startWatch(deps.watch, deps.now());
-    return { ran: true, lost, expired, forgotten, trimmed, ...(pool ? { pool } : {}) };
+    return { ran: true, lost, expired, timedOut, forgotten, trimmed, ...(pool ? { pool } : {}) };
   } finally {
     await releaseLease(table, lease);
   }
@@ -172,7 +206,7 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
 
 /** One tick of the watch: the timeout checks, then the next tick while there is more. */
 export async function runTick(deps: CleanupDeps, tick: Tick, holder: string): Promise<Checked> {
-  const none: Checked = { lost: [], expired: [], effects: [], watching: false };
+  const none: Checked = { lost: [], expired: [], timedOut: [], effects: [], watching: false };
   const watch = deps.watch;
   if (!watch) return none;
   const lease = await acquireLease(deps.table, WATCH_LEASE, holder, deps.now(), watch.periodMs);
@@ -180,11 +214,12 @@ export async function runTick(deps: CleanupDeps, tick: Tick, holder: string): Pr
   if (lease) {
     try {
       const now = deps.now();
-      const [workers, applications] = await Promise.all([
+      const [workers, applications, drivers] = await Promise.all([
         loadWorkers(deps.table),
         loadActiveApplications(deps.table),
+        loadActiveDrivers(deps.table),
       ]);
-      checked = await runTimeoutChecks(deps, lease, now, { workers, applications });
+      checked = await runTimeoutChecks(deps, lease, now, { workers, applications, drivers });
       if (checked.effects.some((e) => e.type === 'Schedule')) {
         await deps.nudge(`watch: ${checked.lost.length} worker(s) lost`);
       }

@@ -110,6 +110,12 @@ export interface SparkplaneSettings {
   readonly reservedConcurrency: number;
   /** Days drivers' and executors' logs are kept in the log bucket. */
   readonly logRetentionDays: number;
+  /**
+   * Fargate's on-demand price inputs in USD, per vCPU-hour and per GB-hour, for the runs'
+   * estimated cost. The defaults are Linux/ARM64 in us-east-1; set your region's.
+   */
+  readonly fargateVcpuHourUsd: number;
+  readonly fargateGbHourUsd: number;
 }
 
 export const DEFAULT_SETTINGS: SparkplaneSettings = {
@@ -127,6 +133,8 @@ export const DEFAULT_SETTINGS: SparkplaneSettings = {
   apiBurstLimit: 1000,
   reservedConcurrency: 2,
   logRetentionDays: 30,
+  fargateVcpuHourUsd: 0.03238,
+  fargateGbHourUsd: 0.00356,
 };
 
 /** Reads the settings from the context, each falling back to its default. */
@@ -160,6 +168,8 @@ export function settingsFromContext(node: Construct['node']): SparkplaneSettings
     apiBurstLimit: num('apiBurstLimit'),
     reservedConcurrency: num('reservedConcurrency'),
     logRetentionDays: num('logRetentionDays'),
+    fargateVcpuHourUsd: num('fargateVcpuHourUsd'),
+    fargateGbHourUsd: num('fargateGbHourUsd'),
     ...(vpcId
       ? {
           vpc: {
@@ -364,7 +374,14 @@ export class SparkplaneStack extends Stack {
     const common = {
       TABLE_NAME: this.table.tableName,
       NUDGE_QUEUE_URL: nudges.queueUrl,
-      SPARK_MASTER_OPTS: settings.sparkMasterOpts,
+      // The price inputs first: the operator's own options override them.
+      SPARK_MASTER_OPTS: [
+        `-Dspark.sparkplane.usage.vcpuHourPrice=${settings.fargateVcpuHourUsd}`,
+        `-Dspark.sparkplane.usage.gbHourPrice=${settings.fargateGbHourUsd}`,
+        settings.sparkMasterOpts,
+      ]
+        .join(' ')
+        .trim(),
       SPARKPLANE_SUBMISSION_KEY_SECRET: submissionKey.secretArn,
       SPARKPLANE_WORKER_KEY_SECRET: workerKey.secretArn,
       WORKER_QUEUE_PREFIX: workerQueuePrefix,

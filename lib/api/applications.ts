@@ -3,6 +3,7 @@
 
 import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import { z } from 'zod';
+import type { MasterConfig } from '../core/config.js';
 import { applicationId } from '../core/ids.js';
 import {
   type ExecutorRequest,
@@ -22,6 +23,7 @@ import {
   requestedCores,
 } from '../core/model.js';
 import { reportSession, type SessionReport } from '../core/session.js';
+import { applicationUsage } from '../core/usage.js';
 import { readApplication, renewApplicationLease } from '../store/applications.js';
 import { applyEvent } from '../store/apply.js';
 import { loadActiveCluster } from '../store/cluster.js';
@@ -152,7 +154,12 @@ const heartbeat = z.object({
 });
 
 /** Every executor the application ever had, as PROTOCOL.md shows it. */
-function view(app: Application, executors: readonly Executor[], defaultCores: number) {
+function view(
+  app: Application,
+  executors: readonly Executor[],
+  master: Pick<MasterConfig, 'defaultCores' | 'usagePrices'>,
+  now: number,
+) {
   return {
     id: app.id,
     name: app.description.name,
@@ -161,7 +168,7 @@ function view(app: Application, executors: readonly Executor[], defaultCores: nu
     submitTimeMs: app.submitTimeMs,
     ...(app.endTimeMs === undefined ? {} : { endTimeMs: app.endTimeMs }),
     coresGranted: app.coresGranted,
-    coresRequested: requestedCores(app, defaultCores),
+    coresRequested: requestedCores(app, master.defaultCores),
     executorLimit: Object.values(app.executorTargets).reduce((a, b) => Math.min(INT_MAX, a + b), 0),
     retryCount: app.retryCount,
     executors: executors.map((e) => ({
@@ -176,6 +183,8 @@ function view(app: Application, executors: readonly Executor[], defaultCores: nu
       ...(e.exitStatus === undefined ? {} : { exitStatus: e.exitStatus }),
       ...(e.message === undefined ? {} : { message: e.message }),
     })),
+    ...(app.warning === undefined ? {} : { warning: app.warning }),
+    usage: applicationUsage(app, executors, now, master.usagePrices),
   };
 }
 
@@ -267,7 +276,7 @@ export function applicationsHandler(deps: ApiDeps) {
     if (!found) {
       throw new ApiError(404, 'unknown_application', `Application ${appId} does not exist`);
     }
-    return json(200, view(found.application, found.executors, deps.master.defaultCores));
+    return json(200, view(found.application, found.executors, deps.master, deps.now()));
   });
 
   // The driver's poll: the application as GET shows it, and its liveness lease renewed. A
@@ -289,7 +298,7 @@ export function applicationsHandler(deps: ApiDeps) {
     }
     const stop = session && (await reportedSession(app, session, now));
     return json(200, {
-      ...view(app, found.executors, deps.master.defaultCores),
+      ...view(app, found.executors, deps.master, now),
       ...(stop === undefined ? {} : { session: stop }),
     });
   });
@@ -352,7 +361,7 @@ export function applicationsHandler(deps: ApiDeps) {
       const applied = await applyEvent(
         deps.table,
         scoped(appId),
-        (cluster) => killExecutors(cluster, appId, ids),
+        (cluster, _budget, ctx) => killExecutors(cluster, appId, ids, ctx.now),
         options(),
       );
       if (!applied.decision.known) throw unknown(appId);

@@ -1,21 +1,33 @@
-// The master's JSON view (spec §i.1): GET /json, /json/<field>, /json/clusterutilization.
+// The master's JSON view (spec §i.1): GET /json, /json/<field>, /json/clusterutilization;
+// its Prometheus metrics at Spark's path for the master's PrometheusServlet.
 
 import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import { decommissionWorkersOnHosts, trimRetention } from '../core/lifecycle.js';
 import { masterState, masterStateField } from '../core/master-state.js';
-import { APPLICATION_STATES, type Application, DRIVER_STATES, type Driver } from '../core/model.js';
+import { clusterMetrics } from '../core/metrics.js';
+import {
+  APPLICATION_STATES,
+  type Application,
+  DRIVER_STATES,
+  type Driver,
+  isApplicationActive,
+} from '../core/model.js';
+import { applicationUsage, driverUsage, type UsagePrices } from '../core/usage.js';
 import { applyEvent } from '../store/apply.js';
 import { loadListedCluster, loadWorkers } from '../store/cluster.js';
+import { readCounters } from '../store/counters.js';
 import { recordFromItem } from '../store/layout.js';
 import { BadCursor, type ListedKind, listRecords } from '../store/listing.js';
+import { pendingWorkers, readPool } from '../store/pool.js';
 import { loadScope } from '../store/scope.js';
 import { isLoopback } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { performEffects } from './deps.js';
 import { requireCredential, sourceIp } from './guards.js';
 import { ApiError, json, jsonRouter, KiB, lambdaHandler } from './http.js';
+import { prometheusText } from './prometheus.js';
 
-const driverSummary = (d: Driver) => ({
+const driverSummary = (d: Driver, now: number, prices?: UsagePrices) => ({
   driverId: d.id,
   state: d.state,
   mainClass: d.description.mainClass,
@@ -28,9 +40,12 @@ const driverSummary = (d: Driver) => ({
   ...(d.appId === undefined ? {} : { appId: d.appId }),
   ...(d.exception === undefined ? {} : { exception: d.exception }),
   ...(d.session === undefined ? {} : { session: true }),
+  ...(d.launchTimeMs === undefined ? {} : { launchTimeMs: d.launchTimeMs }),
+  usage: driverUsage(d, now, prices),
 });
 
-const applicationSummary = (a: Application) => ({
+// An active application's live executors are not read here: only an ended one's usage is whole.
+const applicationSummary = (a: Application, prices?: UsagePrices) => ({
   appId: a.id,
   name: a.description.name,
   user: a.description.user,
@@ -41,6 +56,10 @@ const applicationSummary = (a: Application) => ({
   submitTimeMs: a.submitTimeMs,
   ...(a.endTimeMs === undefined ? {} : { endTimeMs: a.endTimeMs }),
   ...(a.description.driverAddress === undefined ? {} : { driverId: a.description.driverAddress }),
+  ...(a.warning === undefined ? {} : { warning: a.warning }),
+  ...(isApplicationActive(a.state)
+    ? {}
+    : { usage: applicationUsage(a, [], a.endTimeMs ?? 0, prices) }),
 });
 
 export function clusterHandler(deps: ApiDeps) {
@@ -89,8 +108,8 @@ export function clusterHandler(deps: ApiDeps) {
       const records = page.items.map((i) => recordFromItem<Driver & Application>(i).record);
       return json(200, {
         ...(kind === 'driver'
-          ? { drivers: records.map(driverSummary) }
-          : { applications: records.map(applicationSummary) }),
+          ? { drivers: records.map((d) => driverSummary(d, deps.now(), deps.master.usagePrices)) }
+          : { applications: records.map((a) => applicationSummary(a, deps.master.usagePrices)) }),
         ...(page.cursor ? { cursor: page.cursor } : {}),
       });
     } catch (e) {
@@ -103,7 +122,14 @@ export function clusterHandler(deps: ApiDeps) {
 
   on('GET', '/json', async (reqCtx) => {
     const cluster = await listed();
-    return json(200, masterState(cluster, { url: url(domain(reqCtx.event)), now: deps.now() }));
+    return json(
+      200,
+      masterState(cluster, {
+        url: url(domain(reqCtx.event)),
+        now: deps.now(),
+        ...(deps.master.usagePrices ? { prices: deps.master.usagePrices } : {}),
+      }),
+    );
   });
   on('GET', '/json/:field', async (reqCtx) => {
     const field = reqCtx.params.field ?? '';
@@ -113,6 +139,29 @@ export function clusterHandler(deps: ApiDeps) {
     const options = { url: url(domain(reqCtx.event)), now: deps.now() };
     return json(200, masterStateField(cluster, options, field));
   });
+  // Spark's master serves its PrometheusServlet at this path, with or without the slash.
+  const metrics = async () => {
+    const [cluster, counters, pool] = await Promise.all([
+      listed(),
+      readCounters(deps.table),
+      readPool(deps.table),
+    ]);
+    const { text, contentType } = await prometheusText(
+      clusterMetrics({
+        cluster,
+        counters: { drivers: counters.driver, applications: counters.app },
+        // A pool that never wrote its record has none (version 0): no pool figures. Its
+        // registration grace is the scheduler's setting; a launch past it is dropped at
+        // the pool's next write (every cleanup tick), so every recorded launch counts.
+        ...(pool.version > 0
+          ? { pool: { pendingWorkers: pendingWorkers(pool, deps.now(), Infinity) } }
+          : {}),
+      }),
+    );
+    return new Response(text, { status: 200, headers: { 'content-type': contentType } });
+  };
+  on('GET', '/metrics/master/prometheus', metrics);
+  on('GET', '/metrics/master/prometheus/', metrics);
   // The UI's decommission (spec §d.4): `host` parameters in the query or a form body.
   const decommission = async (reqCtx: Parameters<Parameters<typeof on>[2]>[0]) => {
     const { master } = deps;
@@ -150,7 +199,7 @@ export function clusterHandler(deps: ApiDeps) {
           .map((w) => w.id);
         return loadScope(deps.table, { workersWithAssigned: ids });
       },
-      (cluster) => decommissionWorkersOnHosts(cluster, hosts),
+      (cluster, _budget, ctx) => decommissionWorkersOnHosts(cluster, hosts, ctx.now),
       { now: deps.now(), config: master },
     );
     await performEffects(deps, applied.effects, 'workers decommissioned from the UI');

@@ -37,6 +37,8 @@ export const API_ROUTES: readonly { readonly routeKey: string; readonly fn: ApiF
   { routeKey: 'ANY /json', fn: 'cluster' },
   { routeKey: 'ANY /json/{proxy+}', fn: 'cluster' },
   { routeKey: 'ANY /workers/{proxy+}', fn: 'cluster' },
+  // Spark's master metrics path; greedy, so that its trailing slash is served too.
+  { routeKey: 'ANY /metrics/{proxy+}', fn: 'cluster' },
   { routeKey: '$default', fn: 'submissions' },
 ];
 

@@ -408,7 +408,7 @@ export function workersHandler(deps: ApiDeps) {
     const applied = await applyEvent(
       deps.table,
       () => loadScope(deps.table, { workersWithAssigned: [workerId] }),
-      (cluster, budget) => decommissionWorker(cluster, workerId, budget),
+      (cluster, budget, ctx) => decommissionWorker(cluster, workerId, budget, ctx.now),
       options(),
     );
     const state = applied.cluster.workers[workerId]?.state;

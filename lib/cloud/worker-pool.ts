@@ -240,8 +240,10 @@ async function scaleIn(
       deps.table,
       () => loadScope(deps.table, { workersWithAssigned: [workerId] }),
       // Read again: a pass may have placed something on it since.
-      (c, budget) =>
-        isBusy(c, workerId) ? { cluster: c, effects: [] } : decommissionWorker(c, workerId, budget),
+      (c, budget, ctx) =>
+        isBusy(c, workerId)
+          ? { cluster: c, effects: [] }
+          : decommissionWorker(c, workerId, budget, ctx.now),
       { now, config: deps.config, lease },
     );
     if (applied.cluster.workers[workerId]?.state !== 'DECOMMISSIONED') continue;

@@ -46,7 +46,8 @@ export function workersToStart(
   // Below the minimum, start up to it whatever waits.
   const belowMin = Math.max(0, pool.minWorkers - listed - pending);
   if (pending + room === 0) return belowMin;
-  const placed = applyPlan(cluster, schedule(cluster, config, seeded())).cluster;
+  // A simulation: when the placements would start does not matter.
+  const placed = applyPlan(cluster, schedule(cluster, config, seeded()), 0).cluster;
   const workers: Record<string, Worker> = { ...placed.workers };
   for (let i = 0; i < pending + room; i++) {
     const id = `${VIRTUAL}${String(i).padStart(6, '0')}`;

@@ -16,6 +16,8 @@ import {
   IDLE_TIMEOUT_PROPERTY,
   idleTimeoutFrom,
 } from './session.js';
+import { type DriverTimeouts, driverTimeoutsFrom } from './timeouts.js';
+import type { UsagePrices } from './usage.js';
 
 export const WORKER_SELECTION_POLICIES = [
   'CORES_FREE_ASC',
@@ -26,7 +28,7 @@ export const WORKER_SELECTION_POLICIES = [
 ] as const;
 export type WorkerSelectionPolicy = (typeof WORKER_SELECTION_POLICIES)[number];
 
-export interface MasterConfig {
+export interface MasterConfig extends DriverTimeouts {
   readonly restEnabled: boolean;
   readonly restPort: number;
   readonly uiPort: number;
@@ -53,6 +55,11 @@ export interface MasterConfig {
   readonly appTimeoutMs: number;
   /** `spark.sparkplane.session.idleTimeout`, ms: the sessions' default idle timeout. */
   readonly sessionIdleTimeoutMs: number;
+  /**
+   * `spark.sparkplane.usage.vcpuHourPrice` and `…gbHourPrice` (USD): runs show an estimated
+   * cost. The stack sets them from its Fargate price inputs.
+   */
+  readonly usagePrices?: UsagePrices;
   /** `spark.decommission.enabled`: the UI's `POST /workers/kill/` is mounted. */
   readonly decommissionEnabled: boolean;
   /** `spark.master.ui.decommission.allow.mode`: who may use it. */
@@ -156,6 +163,25 @@ export function propertiesFromJavaOptions(options: string): Record<string, strin
   return props;
 }
 
+const VCPU_PRICE = 'spark.sparkplane.usage.vcpuHourPrice';
+const GB_PRICE = 'spark.sparkplane.usage.gbHourPrice';
+
+/** Both prices or neither: half a price would understate every cost. */
+function usagePricesFrom(props: Properties): { usagePrices?: UsagePrices } {
+  if (props[VCPU_PRICE] === undefined && props[GB_PRICE] === undefined) return {};
+  const price = (key: string) =>
+    check(
+      key,
+      read(props, key, Number.NaN, (v) => {
+        if (!/^[0-9]+(\.[0-9]+)?$/.test(v)) throw new PropertyError('a decimal number expected');
+        return Number(v);
+      }),
+      (v) => Number.isFinite(v),
+      'must be set with the other price',
+    );
+  return { usagePrices: { vcpuHourUsd: price(VCPU_PRICE), gbHourUsd: price(GB_PRICE) } };
+}
+
 /** Reads the master's settings; throws PropertyError naming the offending key. */
 export function masterConfig(props: Properties = {}): MasterConfig {
   const spreadOutLegacy = read(props, 'spark.deploy.spreadOut', true, parseBoolean);
@@ -219,6 +245,8 @@ export function masterConfig(props: Properties = {}): MasterConfig {
       DEFAULT_SESSION_IDLE_TIMEOUT_MS,
       idleTimeoutFrom,
     ),
+    ...driverTimeoutsFrom(props),
+    ...usagePricesFrom(props),
     decommissionEnabled: read(props, 'spark.decommission.enabled', false, parseBoolean),
     decommissionAllowMode: read(props, 'spark.master.ui.decommission.allow.mode', 'LOCAL', (v) => {
       const mode = v.toUpperCase();

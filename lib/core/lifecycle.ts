@@ -28,6 +28,8 @@ import {
 } from './model.js';
 import { parseInteger } from './properties.js';
 import type { Plan } from './schedule.js';
+import { dueDriverTimeouts, durationText, timeoutsOf } from './timeouts.js';
+import { addHeld, executorHeld, NOTHING_HELD } from './usage.js';
 
 /** What the shell must do after a transition is stored. */
 export type Effect =
@@ -97,9 +99,11 @@ class Draft {
   readonly effects: Effect[] = [];
   private exhausted = false;
 
+  /** `now`, when known, stamps the end of every executor that leaves its application. */
   constructor(
     readonly base: Cluster,
     private budget: Budget = Number.POSITIVE_INFINITY,
+    private readonly now?: number,
   ) {
     this.current = { ...base };
   }
@@ -154,7 +158,28 @@ class Draft {
     this.writable('applications')[a.id] = a;
   }
   putExecutor(e: Executor): void {
-    this.writable('executors')[executorKey(e.appId, e.id)] = e;
+    const key = executorKey(e.appId, e.id);
+    const before = byId(this.current.executors, key);
+    const ends =
+      this.now !== undefined &&
+      e.endTimeMs === undefined &&
+      before !== undefined &&
+      isExecutorLive(before.state) &&
+      !isExecutorLive(e.state);
+    if (!ends || this.now === undefined) {
+      this.writable('executors')[key] = e;
+      return;
+    }
+    this.writable('executors')[key] = { ...e, endTimeMs: this.now };
+    // Ended executors are not read with their application: it keeps what they held.
+    const app = this.application(e.appId);
+    if (app && e.launchTimeMs !== undefined) {
+      const endedExecutorUsage = addHeld(
+        app.endedExecutorUsage ?? NOTHING_HELD,
+        executorHeld(e, this.now),
+      );
+      this.putApplication({ ...app, endedExecutorUsage });
+    }
   }
   putDriver(d: Driver): void {
     this.writable('drivers')[d.id] = d;
@@ -268,9 +293,9 @@ export function assignedTo(
 
 // ---- scheduling ------------------------------------------------------------------------
 
-/** Records a pass's placements: drivers RUNNING, executors LAUNCHING, capacity taken. */
-export function applyPlan(cluster: Cluster, plan: Plan): Transition {
-  const d = new Draft(cluster);
+/** Records a pass's placements at `now`: drivers RUNNING, executors LAUNCHING, capacity taken. */
+export function applyPlan(cluster: Cluster, plan: Plan, now: number): Transition {
+  const d = new Draft(cluster, undefined, now);
   for (const launch of plan.drivers) {
     const driver = d.driver(launch.driverId);
     if (!driver) continue;
@@ -281,6 +306,7 @@ export function applyPlan(cluster: Cluster, plan: Plan): Transition {
       workerId: launch.workerId,
       workerHostPort: launch.workerHostPort,
       resources: launch.resources,
+      launchTimeMs: now,
     });
     d.emit({ type: 'LaunchDriver', workerId: launch.workerId, driverId: launch.driverId });
   }
@@ -298,6 +324,7 @@ export function applyPlan(cluster: Cluster, plan: Plan): Transition {
       memoryMb: launch.memoryMb,
       resources: launch.resources,
       state: 'LAUNCHING',
+      launchTimeMs: now,
     });
     d.putApplication({
       ...app,
@@ -348,11 +375,13 @@ function removeDriver(
   if (driver.workerId !== undefined && !isDriverWaiting(driver)) {
     release(d, driver.workerId, { ...driver.description, resources: driver.resources });
   }
+  // A driver sparkplane killed (its maximum runtime) ends with the reason as its message.
+  const message = exception ?? (state === 'KILLED' ? driver.killReason : undefined);
   d.putDriver({
     ...driver,
     state,
     endTimeMs: now,
-    ...(exception === undefined ? {} : { exception }),
+    ...(message === undefined ? {} : { exception: message }),
   });
   // Its process is gone, so is its connection: Spark's master finishes the application of
   // a driver that disconnects.
@@ -389,7 +418,7 @@ function kill(d: Draft, driver: Driver, now: number): void {
 
 /** REST kill: a waiting driver ends KILLED now, a placed one is asked to stop (§a.4). */
 export function killDriver(cluster: Cluster, driverId: string, now: number): KillOutcome {
-  const d = new Draft(cluster);
+  const d = new Draft(cluster, undefined, now);
   const driver = d.driver(driverId);
   if (!driver || !isDriverActive(driver.state)) {
     return {
@@ -404,7 +433,7 @@ export function killDriver(cluster: Cluster, driverId: string, now: number): Kil
 
 /** REST killall: the kill logic applied to every active driver. */
 export function killAllDrivers(cluster: Cluster, now: number): KillOutcome {
-  const d = new Draft(cluster);
+  const d = new Draft(cluster, undefined, now);
   for (const driver of d.allDrivers()) if (isDriverActive(driver.state)) kill(d, driver, now);
   return { ...d.done(), success: true, message: 'Kill request for all drivers submitted' };
 }
@@ -418,12 +447,42 @@ export function driverStateChanged(
   now: number,
   budget?: Budget,
 ): Transition & { outcome: ReportOutcome } {
-  const d = new Draft(cluster, budget);
+  const d = new Draft(cluster, budget, now);
   if (!FINAL_DRIVER_STATES.includes(report.state)) return { ...d.done(), outcome: 'rejected' };
   const driver = d.driver(report.driverId);
   if (!driver || !isDriverActive(driver.state)) return { ...d.done(), outcome: 'unknown' };
   removeDriver(d, driver, report.state, now, report.exception);
   return { ...d.done(), outcome: 'applied' };
+}
+
+/**
+ * A driver past its queue timeout ends ERROR, its message saying why it was not placed; a
+ * driver past its maximum runtime is asked to stop, and ends KILLED with the reason. Each is
+ * decided again on the state it is applied to: a pass may have placed the driver since.
+ */
+export function driverTimedOut(
+  cluster: Cluster,
+  driverId: string,
+  config: Pick<MasterConfig, 'driverQueueTimeoutMs' | 'driverMaxRuntimeMs'>,
+  now: number,
+  /** Why it waits (`whyNotPlaced`), decided on a view with every worker and driver. */
+  whyWaiting: string,
+): Transition {
+  const d = new Draft(cluster, undefined, now);
+  const driver = d.driver(driverId);
+  if (!driver) return d.done();
+  const due = dueDriverTimeouts({ [driverId]: driver }, config, now);
+  const limits = timeoutsOf(driver, config);
+  if (due.queued.includes(driverId)) {
+    const limit = durationText(limits.driverQueueTimeoutMs as number);
+    const message = `Not placed within its queue timeout (${limit}): ${whyWaiting}`;
+    removeDriver(d, driver, 'ERROR', now, message);
+  } else if (due.overdue.includes(driverId) && driver.workerId !== undefined) {
+    const limit = durationText(limits.driverMaxRuntimeMs as number);
+    d.putDriver({ ...driver, killReason: `Killed: it ran past its maximum runtime (${limit})` });
+    d.emit({ type: 'KillDriver', workerId: driver.workerId, driverId });
+  }
+  return d.done();
 }
 
 // ---- workers (§d) ----------------------------------------------------------------------
@@ -450,7 +509,7 @@ export function registerWorker(
   reg: WorkerRegistration,
   ctx: Context,
 ): Transition & { outcome: RegistrationOutcome } {
-  const d = new Draft(cluster);
+  const d = new Draft(cluster, undefined, ctx.now);
   const existing = d.worker(reg.id);
   if (existing && existing.state !== 'DEAD') {
     if (existing.state === 'UNKNOWN') d.putWorker({ ...existing, state: 'ALIVE' });
@@ -559,7 +618,7 @@ function settleDeadWorker(d: Draft, workerId: string, ctx: Context): void {
  * records at a time.
  */
 export function repairs(cluster: Cluster, ctx: Context, budget?: Budget): Transition {
-  const d = new Draft(cluster, budget);
+  const d = new Draft(cluster, budget, ctx.now);
   const gone = new Set<string>();
   for (const e of d.allExecutors()) {
     if ((isExecutorLive(e.state) || e.state === 'DECOMMISSIONED') && !d.worker(e.workerId)) {
@@ -594,7 +653,7 @@ export function workerLost(
   ctx: Context,
   budget?: Budget,
 ): Transition {
-  const d = new Draft(cluster, budget);
+  const d = new Draft(cluster, budget, ctx.now);
   const w = d.worker(workerId);
   if (w && w.state !== 'DEAD') removeWorker(d, w, reason, ctx);
   return d.done();
@@ -650,7 +709,7 @@ export function checkWorkerTimeouts(
   config: Pick<MasterConfig, 'workerTimeoutSec' | 'deadWorkerPersistence'>,
   ctx: Context,
 ): Transition {
-  const d = new Draft(cluster);
+  const d = new Draft(cluster, undefined, ctx.now);
   const { lost, forgotten, reason } = timedOutWorkers(cluster, config, ctx.now);
   for (const id of lost) removeWorker(d, d.worker(id) as Worker, reason, ctx);
   for (const id of forgotten) d.deleteWorker(id);
@@ -662,8 +721,9 @@ export function decommissionWorker(
   cluster: Cluster,
   workerId: string,
   budget?: Budget,
+  now?: number,
 ): Transition {
-  const d = new Draft(cluster, budget);
+  const d = new Draft(cluster, budget, now);
   const w = d.worker(workerId);
   if (!w || w.state === 'DEAD' || w.state === 'DECOMMISSIONED') return d.done();
   d.putWorker({ ...w, state: 'DECOMMISSIONED' });
@@ -687,6 +747,7 @@ function settleDecommissionedWorker(d: Draft, workerId: string): void {
 export function decommissionWorkersOnHosts(
   cluster: Cluster,
   hosts: readonly string[],
+  now?: number,
 ): Transition & { count: number } {
   const wanted = new Set(hosts.map((h) => h.toLowerCase()));
   const matched = Object.values(cluster.workers).filter(
@@ -695,7 +756,7 @@ export function decommissionWorkersOnHosts(
   let next = cluster;
   const effects: Effect[] = [];
   for (const w of matched) {
-    next = decommissionWorker(next, w.id).cluster;
+    next = decommissionWorker(next, w.id, undefined, now).cluster;
     effects.push({ type: 'DecommissionWorker', workerId: w.id });
   }
   return { cluster: next, effects, count: matched.length };
@@ -774,7 +835,7 @@ export function finishApplication(
   now: number,
   budget?: Budget,
 ): Transition & { known: boolean } {
-  const d = new Draft(cluster, budget);
+  const d = new Draft(cluster, budget, now);
   const app = d.application(appId);
   if (!app || !isApplicationActive(app.state)) return { ...d.done(), known: false };
   removeApplication(d, app, state, now);
@@ -823,7 +884,7 @@ export function executorStateChanged(
   now: number,
   budget?: Budget,
 ): Transition & { outcome: ReportOutcome } {
-  const d = new Draft(cluster, budget);
+  const d = new Draft(cluster, budget, now);
   // A worker reports RUNNING or an end; LAUNCHING and DECOMMISSIONED are the master's own.
   if (!REPORTABLE_EXECUTOR_STATES.includes(report.state)) {
     return { ...d.done(), outcome: 'rejected' };
@@ -967,8 +1028,9 @@ export function killExecutors(
   cluster: Cluster,
   appId: string,
   executorIds: readonly string[],
+  now?: number,
 ): Transition & { known: boolean } {
-  const d = new Draft(cluster);
+  const d = new Draft(cluster, undefined, now);
   const app = d.application(appId);
   if (!app || !isApplicationActive(app.state)) return { ...d.done(), known: false };
   for (const raw of executorIds) {

@@ -14,12 +14,15 @@ import {
   type Worker,
 } from './model.js';
 import { sessionAddress, sessionState } from './session.js';
+import { applicationUsage, driverUsage, type UsagePrices } from './usage.js';
 
 export interface MasterStateOptions {
   /** `spark://host:port`. */
   readonly url: string;
   /** Epoch ms, for the duration of applications still active. */
   readonly now: number;
+  /** The price inputs of the usage's estimated cost, when the master has them. */
+  readonly prices?: UsagePrices;
 }
 
 type Json = Record<string, unknown>;
@@ -81,7 +84,8 @@ function workerJson(w: Worker): Json {
 const requirements = (amounts: ResourceAmounts): Json[] =>
   byName(amounts).map((name) => ({ name, amount: amounts[name] }));
 
-function applicationJson(app: Application, now: number, cluster: Cluster): Json {
+function applicationJson(app: Application, options: MasterStateOptions, cluster: Cluster): Json {
+  const { now } = options;
   const profile = app.description.defaultProfile;
   const driver = app.description.driverAddress;
   const session = driver !== undefined && byId(cluster.drivers, driver)?.session !== undefined;
@@ -100,6 +104,8 @@ function applicationJson(app: Application, now: number, cluster: Cluster): Json 
     state: app.state,
     duration: (app.endTimeMs ?? now) - app.submitTimeMs,
     ...(session ? { session: driver } : {}),
+    // sparkplane's, after Spark's fields, like the session's mark.
+    usage: applicationUsage(app, Object.values(cluster.executors), now, options.prices),
   };
 }
 
@@ -115,7 +121,7 @@ function sessionJson(d: Driver): Json | undefined {
   };
 }
 
-function driverJson(d: Driver): Json {
+function driverJson(d: Driver, options: MasterStateOptions): Json {
   const session = sessionJson(d);
   return {
     id: d.id,
@@ -131,6 +137,9 @@ function driverJson(d: Driver): Json {
     // both launch paths; our description keeps that class directly.
     mainclass: d.description.mainClass,
     ...(session === undefined ? {} : { session }),
+    ...(d.launchTimeMs === undefined ? {} : { launchtime: d.launchTimeMs }),
+    ...(d.exception === undefined ? {} : { message: d.exception }),
+    usage: driverUsage(d, options.now, options.prices),
   };
 }
 
@@ -163,12 +172,16 @@ export function masterState(cluster: Cluster, options: MasterStateOptions): Json
     resourcesused: alive.map(workerResourcesUsed),
     activeapps: apps
       .filter((a) => isApplicationActive(a.state))
-      .map((a) => applicationJson(a, options.now, cluster)),
+      .map((a) => applicationJson(a, options, cluster)),
     completedapps: apps
       .filter((a) => !isApplicationActive(a.state))
-      .map((a) => applicationJson(a, options.now, cluster)),
-    activedrivers: drivers.filter((d) => isDriverActive(d.state)).map(driverJson),
-    completeddrivers: drivers.filter((d) => !isDriverActive(d.state)).map(driverJson),
+      .map((a) => applicationJson(a, options, cluster)),
+    activedrivers: drivers
+      .filter((d) => isDriverActive(d.state))
+      .map((d) => driverJson(d, options)),
+    completeddrivers: drivers
+      .filter((d) => !isDriverActive(d.state))
+      .map((d) => driverJson(d, options)),
     // sparkplane has no standby: its master is always the leader.
     status: 'ALIVE',
   };

@@ -119,7 +119,11 @@ export interface Driver {
   readonly workerHostPort?: string;
   readonly resources: ResourceAddresses;
   readonly exception?: string;
+  /** When a pass placed it on its worker: its runtime and its usage count from here. */
+  readonly launchTimeMs?: number;
   readonly endTimeMs?: number;
+  /** Why sparkplane asked its worker to kill it (its maximum runtime): its final message. */
+  readonly killReason?: string;
   /** The application this driver registered last: it ends when the driver does. */
   readonly appId?: string;
   /** Set when the driver is a Spark Connect session (lib/core/session.ts). */
@@ -169,6 +173,17 @@ export interface Application {
   readonly endTimeMs?: number;
   /** When its driver last renewed the application's liveness lease (registration counts). */
   readonly leaseRenewedMs?: number;
+  /** What its ended executors held (lib/core/usage.ts): ended ones are not read with it. */
+  readonly endedExecutorUsage?: Held;
+  /** Spark's warning, while no ALIVE worker could ever host one of its executors. */
+  readonly warning?: string;
+}
+
+/** What a run held over time: core-seconds, MiB-seconds, address-seconds per resource. */
+export interface Held {
+  readonly coreSeconds: number;
+  readonly memoryMibSeconds: number;
+  readonly resourceSeconds: Readonly<Record<string, number>>;
 }
 
 export interface Executor {
@@ -183,6 +198,9 @@ export interface Executor {
   readonly state: ExecutorState;
   readonly exitStatus?: number;
   readonly message?: string;
+  /** When a pass placed it; `endTimeMs` when it left its application: its usage. */
+  readonly launchTimeMs?: number;
+  readonly endTimeMs?: number;
 }
 
 /** Everything the master knows. Executors are keyed by their full id `appId/execId`. */

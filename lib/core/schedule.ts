@@ -14,12 +14,15 @@
 import type { MasterConfig, WorkerSelectionPolicy } from './config.js';
 import { Heap } from './heap.js';
 import {
+  type Application,
   type Cluster,
+  DEFAULT_RESOURCE_PROFILE_ID,
   type Driver,
   type ExecutorResources,
   executorTarget,
   freeAddresses,
   hostPort,
+  isApplicationActive,
   isDriverActive,
   isDriverWaiting,
   isExecutorLive,
@@ -438,3 +441,35 @@ export function schedule(
   const executors = placeExecutors(cluster, alive, config, warnings);
   return { drivers, executors, warnings };
 }
+
+/**
+ * Spark's "requires more resource than any of Workers could have", for an active application
+ * without executors when no ALIVE worker, even idle, could host one executor of its default
+ * profile. Spark logs it only when that application is the only one and every worker is
+ * busy; here it is kept on the application, where its status shows it. No ALIVE worker at
+ * all (a pool scaled in to zero) is not a reason.
+ */
+export function applicationWarning(cluster: Cluster, app: Application): string | undefined {
+  if (!isApplicationActive(app.state)) return undefined;
+  const hasExecutors = Object.values(cluster.executors).some(
+    (e) => e.appId === app.id && isExecutorLive(e.state),
+  );
+  const alive = Object.values(cluster.workers).filter((w) => w.state === 'ALIVE');
+  if (hasExecutors || alive.length === 0) return undefined;
+  const profile =
+    app.resourceProfiles[String(DEFAULT_RESOURCE_PROFILE_ID)] ?? app.description.defaultProfile;
+  const shape = {
+    cores: profile.coresPerExecutor ?? 1,
+    memoryMb: profile.memoryMb,
+    resources: profile.resources,
+  };
+  const fitsSomewhere = alive.some((w) =>
+    covers({ cores: w.cores, memoryMb: w.memoryMb, resources: countOf(w.resources) }, shape),
+  );
+  return fitsSomewhere
+    ? undefined
+    : `App ${app.id} requires more resource than any of Workers could have.`;
+}
+
+const countOf = (addresses: ResourceAddresses): ResourceAmounts =>
+  Object.fromEntries(Object.entries(addresses).map(([name, a]) => [name, a.length]));

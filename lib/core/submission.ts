@@ -4,6 +4,7 @@
 
 import type { DriverDescription, ResourceAmounts } from './model.js';
 import { memoryStringToMb, parseBoolean, parseInteger } from './properties.js';
+import { DRIVER_TIMEOUT_PROPERTIES, parseDriverTimeout } from './timeouts.js';
 
 /** What a driver is built from: a parsed CreateSubmissionRequest. */
 export interface SubmissionRequest {
@@ -154,6 +155,16 @@ export function driverDescription(
         'java.lang.IllegalArgumentException',
         `For input string: "${clientText(superviseText)}" (spark.driver.supervise must be true or false)`,
       );
+    }
+  }
+
+  for (const key of DRIVER_TIMEOUT_PROPERTIES) {
+    const value = get(sparkProperties, key);
+    if (value === undefined) continue;
+    try {
+      parseDriverTimeout(key, value);
+    } catch {
+      return invalidProperty(key, 'a duration of at least 1s, such as 90s, 10m or 2h', value);
     }
   }
 

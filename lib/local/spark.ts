@@ -42,7 +42,7 @@ function installedHome(): string {
  * install goes to a temporary folder renamed into place, so a run that dies half-way
  * leaves nothing that looks installed.
  */
-function installedVenv(dir: string, requirement: string, env: NodeJS.ProcessEnv): void {
+export function installedVenv(dir: string, requirement: string, env: NodeJS.ProcessEnv): void {
   if (existsSync(join(dir, '.installed'))) return;
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });

@@ -48,3 +48,30 @@ export async function renewApplicationLease(
     ),
   );
 }
+
+/**
+ * Sets or clears an active application's warning. Like the lease renewal, the version is
+ * kept, so it never conflicts with a transition; one that read the record before may write
+ * the older warning back, which the next pass corrects.
+ */
+export async function writeApplicationWarning(
+  table: Table,
+  appId: string,
+  warning: string | undefined,
+): Promise<void> {
+  await conditional(() =>
+    table.doc.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: { pk: PK.application, sk: appId },
+        ...(warning === undefined
+          ? { UpdateExpression: 'REMOVE warning' }
+          : {
+              UpdateExpression: 'SET warning = :warning',
+              ExpressionAttributeValues: { ':warning': warning },
+            }),
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    ),
+  );
+}

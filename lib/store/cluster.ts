@@ -182,3 +182,13 @@ export async function loadActiveApplications(table: Table): Promise<Record<strin
   }
   return applications;
 }
+
+/** Every active driver: what the drivers' timeout checks read. */
+export async function loadActiveDrivers(table: Table): Promise<Record<string, Driver>> {
+  const drivers: Record<string, Driver> = {};
+  for (const item of await queryPartition(table, PK.driver)) {
+    const { record } = recordFromItem<Driver>(item);
+    drivers[record.id] = record;
+  }
+  return drivers;
+}

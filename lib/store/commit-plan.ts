@@ -152,13 +152,13 @@ function workerUpdate(table: Table, worker: Worker, take: Take) {
   };
 }
 
-function driverUpdate(table: Table, d: DriverLaunch) {
+function driverUpdate(table: Table, d: DriverLaunch, now: number) {
   return {
     Update: {
       TableName: table.name,
       Key: { pk: PK.driver, sk: d.driverId },
       UpdateExpression:
-        'SET #state = :running, #listing = :listing, workerId = :worker, workerHostPort = :hostPort, resources = :res ADD version :one',
+        'SET #state = :running, #listing = :listing, workerId = :worker, workerHostPort = :hostPort, resources = :res, launchTimeMs = :now ADD version :one',
       ConditionExpression: '#state = :submitted AND attribute_not_exists(workerId)',
       ExpressionAttributeNames: { '#state': 'state', '#listing': LISTING },
       ExpressionAttributeValues: {
@@ -168,6 +168,7 @@ function driverUpdate(table: Table, d: DriverLaunch) {
         ':worker': d.workerId,
         ':hostPort': d.workerHostPort,
         ':res': d.resources,
+        ':now': now,
         ':one': 1,
       },
     },
@@ -201,7 +202,7 @@ function applicationUpdate(
   };
 }
 
-function executorPut(table: Table, e: ExecutorLaunch) {
+function executorPut(table: Table, e: ExecutorLaunch, now: number) {
   const executor: Executor = {
     appId: e.appId,
     id: e.executorId,
@@ -212,6 +213,7 @@ function executorPut(table: Table, e: ExecutorLaunch) {
     memoryMb: e.memoryMb,
     resources: e.resources,
     state: 'LAUNCHING',
+    launchTimeMs: now,
   };
   return {
     Put: {
@@ -223,14 +225,15 @@ function executorPut(table: Table, e: ExecutorLaunch) {
 }
 
 /**
- * Writes the plan in transactions of whole placements, in plan order. Stops at the first
- * conflict and says so: the caller re-reads and plans again.
+ * Writes the plan in transactions of whole placements, in plan order, launched at `now`.
+ * Stops at the first conflict and says so: the caller re-reads and plans again.
  */
 export async function commitPlan(
   table: Table,
   loaded: LoadedCluster,
   plan: Plan,
   lease: Lease,
+  now: number,
   faults?: FaultHook,
 ): Promise<CommitOutcome> {
   const committedDrivers: DriverLaunch[] = [];
@@ -245,11 +248,11 @@ export async function commitPlan(
       ...[...chunk.workers].map(([id, take]) =>
         workerUpdate(table, loaded.cluster.workers[id] as Worker, take),
       ),
-      ...chunk.drivers.map((d) => driverUpdate(table, d)),
+      ...chunk.drivers.map((d) => driverUpdate(table, d, now)),
       ...[...chunk.apps].map(([id, take]) =>
         applicationUpdate(table, id, nextExecutorId.get(id) ?? 0, take),
       ),
-      ...chunk.executors.map((e) => executorPut(table, e)),
+      ...chunk.executors.map((e) => executorPut(table, e, now)),
       fence(table, lease),
     ];
     try {

@@ -1,5 +1,6 @@
 // Id counters: an atomic ADD hands out a block of numbers no other caller gets.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPartition } from './cluster.js';
 import { PK } from './layout.js';
 import type { Table } from './table.js';
 
@@ -18,4 +19,13 @@ export async function reserveNumbers(table: Table, name: CounterName, count = 1)
     }),
   );
   return Number(result.Attributes?.value) - count;
+}
+
+/** How many numbers each counter has handed out: one strongly consistent Query. */
+export async function readCounters(table: Table): Promise<Record<CounterName, number>> {
+  const counts: Record<CounterName, number> = { app: 0, driver: 0 };
+  for (const item of await queryPartition(table, PK.counter)) {
+    if (item.sk === 'app' || item.sk === 'driver') counts[item.sk] = Number(item.value);
+  }
+  return counts;
 }

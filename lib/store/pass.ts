@@ -5,7 +5,8 @@ import type { MasterConfig } from '../core/config.js';
 import { applyPlan, type Effect, repairs } from '../core/lifecycle.js';
 import type { Cluster } from '../core/model.js';
 import type { Plan, SchedulingConfig } from '../core/schedule.js';
-import { schedule } from '../core/schedule.js';
+import { applicationWarning, schedule } from '../core/schedule.js';
+import { writeApplicationWarning } from './applications.js';
 import { applyEvent } from './apply.js';
 import { loadActiveCluster } from './cluster.js';
 import { commitPlan, type FaultHook } from './commit-plan.js';
@@ -44,6 +45,14 @@ export type PassOutcome =
 
 /** What a pass needs of the master's configuration: placement, and ids for relaunches. */
 export type PassConfig = SchedulingConfig & Pick<MasterConfig, 'driverIdPattern'>;
+
+/** Writes the applications' warnings that changed: a write only when one does. */
+async function noteWarnings(table: Table, cluster: Cluster): Promise<void> {
+  for (const app of Object.values(cluster.applications)) {
+    const warning = applicationWarning(cluster, app);
+    if (warning !== app.warning) await writeApplicationWarning(table, app.id, warning);
+  }
+}
 
 export async function runSchedulingPass(
   table: Table,
@@ -88,13 +97,18 @@ export async function runSchedulingPass(
       }
       const plan = schedule(loaded.cluster, config, options.random);
       if (plan.drivers.length === 0 && plan.executors.length === 0) {
+        await noteWarnings(table, loaded.cluster);
         return done(attempt, true, loaded.cluster);
       }
-      const outcome = await commitPlan(table, loaded, plan, lease, options.faults);
+      const outcome = await commitPlan(table, loaded, plan, lease, now, options.faults);
       if (outcome.committed.drivers.length + outcome.committed.executors.length > 0) {
         committed.push({ plan: outcome.committed, cluster: loaded.cluster });
       }
-      if (!outcome.conflict) return done(attempt, true, applyPlan(loaded.cluster, plan).cluster);
+      if (!outcome.conflict) {
+        const after = applyPlan(loaded.cluster, plan, now).cluster;
+        await noteWarnings(table, after);
+        return done(attempt, true, after);
+      }
     }
     return done(options.maxAttempts, false);
   } finally {

@@ -31,6 +31,7 @@ import {
   formatDate,
   formatDuration,
   formatMemory,
+  formatUsage,
   isKillableApp,
   isKillableDriver,
   type MasterStateJson,
@@ -263,6 +264,7 @@ function Applications(props: { id: string; apps: ApplicationJson[]; refresh: () 
           <th>User</th>
           <th>State</th>
           <th>Duration</th>
+          <th>Usage</th>
         </tr>
       </thead>
       <tbody>
@@ -283,8 +285,12 @@ function Applications(props: { id: string; apps: ApplicationJson[]; refresh: () 
             <td>{formatAmounts(a.resourcesperexecutor)}</td>
             <td>{formatDate(a.starttime)}</td>
             <td>{a.user}</td>
-            <td>{a.state}</td>
+            <td>
+              {a.state}
+              {a.warning ? <div class="message">{a.warning}</div> : null}
+            </td>
             <td>{formatDuration(a.duration)}</td>
+            <td>{formatUsage(a.usage)}</td>
           </tr>
         ))}
       </tbody>
@@ -313,6 +319,7 @@ function Drivers(props: {
           <th>Resources</th>
           <th>Main Class</th>
           {props.running ? <th>Duration</th> : null}
+          <th>Usage</th>
           <th>Logs</th>
         </tr>
       </thead>
@@ -329,7 +336,10 @@ function Drivers(props: {
             <td>
               <WorkerLink worker={props.workers.get(d.worker)} id={d.worker} />
             </td>
-            <td>{d.state}</td>
+            <td>
+              {d.state}
+              {d.message ? <div class="message">{d.message}</div> : null}
+            </td>
             <td>{d.cores}</td>
             <td>{formatMemory(d.memory)}</td>
             <td>{formatAddresses(d.resources)}</td>
@@ -345,6 +355,7 @@ function Drivers(props: {
               )}
             </td>
             {props.running ? <td>{formatDuration(props.now - Number(d.starttime))}</td> : null}
+            <td>{formatUsage(d.usage)}</td>
             <td>
               <LogLinks owner={{ kind: 'driver', driverId: d.id }} />
             </td>

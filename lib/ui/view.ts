@@ -29,6 +29,16 @@ export interface ApplicationJson {
   readonly duration: number;
   /** The session (driver id) this application is the Connect server of. */
   readonly session?: string;
+  /** Spark's warning: no worker could ever host one of its executors. */
+  readonly warning?: string;
+  readonly usage?: UsageJson;
+}
+
+/** What a run held (lib/core/usage.ts). */
+export interface UsageJson {
+  readonly coreSeconds: number;
+  readonly memoryMibSeconds: number;
+  readonly estimatedCostUsd?: number;
 }
 
 export interface DriverJson {
@@ -42,6 +52,9 @@ export interface DriverJson {
   readonly worker: string;
   readonly mainclass: string;
   readonly session?: { readonly name?: string; readonly state: string; readonly url?: string };
+  /** Why it ended (a timeout, an exception). */
+  readonly message?: string;
+  readonly usage?: UsageJson;
 }
 
 export interface MasterStateJson {
@@ -116,6 +129,19 @@ export function formatDuration(ms: number): string {
   if (minutes < 10) return `${minutes.toFixed(1)} min`;
   if (minutes < 60) return `${minutes.toFixed(0)} min`;
   return `${(minutes / 60).toFixed(1)} h`;
+}
+
+/** Core-hours and GiB-hours past an hour's worth, else core-seconds; the cost when known. */
+export function formatUsage(u: UsageJson | undefined): string {
+  if (!u) return '';
+  const cores =
+    u.coreSeconds >= 3600
+      ? `${(u.coreSeconds / 3600).toFixed(1)} core-h`
+      : `${u.coreSeconds.toFixed(0)} core-s`;
+  const gib = u.memoryMibSeconds / 1024;
+  const memory = gib >= 3600 ? `${(gib / 3600).toFixed(1)} GiB-h` : `${gib.toFixed(0)} GiB-s`;
+  const cost = u.estimatedCostUsd === undefined ? '' : ` (~$${u.estimatedCostUsd.toFixed(4)})`;
+  return `${cores}, ${memory}${cost}`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

@@ -8,7 +8,7 @@ import { connectClientPython } from '../../lib/local/spark.js';
 import { type Cluster, loseWorker, startCluster } from './cluster.js';
 
 const query = fileURLToPath(new URL('../../examples/session/query.py', import.meta.url));
-const TIMEOUT = 240_000;
+const TIMEOUT = 360_000;
 
 interface SessionView {
   sessionId: string;
@@ -100,6 +100,9 @@ function runQuery(endpoint: string): Promise<{ code: number | null; out: string;
   const child = spawn(connectClientPython(), [query, endpoint], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A client that hangs is killed well before the test's own timeout, so its stderr is seen.
+  const limit = setTimeout(() => child.kill('SIGKILL'), 150_000);
+  child.once('exit', () => clearTimeout(limit));
   clients.push(child);
   let out = '';
   let err = '';
@@ -150,19 +153,26 @@ describe('Spark Connect sessions', () => {
       const apps = json.activeapps as { id: string; name: string; session?: string }[];
       expect(apps.find((a) => a.id === s.appId)).toMatchObject({ name: 'notebook', session: id });
 
+      // Executors are watched while the query runs, not waited for: a client that fails
+      // or hangs then fails the test with its own stderr and the session's last view.
       const result = runQuery(String(s.endpoint));
-      const busy = await c.until(
-        'executors while the query runs',
-        async () => {
-          const now = await session(id);
-          return now.executors.length > 0 ? now : undefined;
-        },
-        120_000,
-      );
-      expect(busy.executors.every((e) => e.cores === 1)).toBe(true);
+      let done = false;
+      let busy: SessionView | undefined;
+      let last: SessionView | undefined;
+      const watching = (async () => {
+        while (!done && busy === undefined) {
+          last = await session(id);
+          if (last.executors.length > 0) busy = last;
+          else await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
       const { code, out, err } = await result;
+      done = true;
+      await watching;
       expect(code, err.slice(-2000)).toBe(0);
       expect(JSON.parse(out.trim().split('\n').at(-1) ?? '')).toEqual(EXPECTED);
+      expect(busy, `executors never seen; last view ${JSON.stringify(last)}`).toBeDefined();
+      expect(busy?.executors.every((e) => e.cores === 1)).toBe(true);
 
       // Dynamic allocation gives the executors back: only the driver is held.
       const quiet = await c.until('executors to be released', async () => {

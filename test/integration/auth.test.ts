@@ -169,6 +169,13 @@ const routes: Route[] = [
     path: () => '/json/aliveworkers',
     ok: 200,
   },
+  {
+    name: 'Prometheus metrics',
+    family: 'submission',
+    method: 'GET',
+    path: () => '/metrics/master/prometheus/',
+    ok: 200,
+  },
 ];
 
 type Credential = 'none' | 'bad signature' | 'expired' | 'wrong kind' | 'valid';

@@ -8,11 +8,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../bench/stats.js';
-import { type CleanupDeps, handleWatchMessages, runCleanup } from '../../functions/cleanup.js';
-import { nudger } from '../../lib/cloud/nudge.js';
+import { handleWatchMessages, runCleanup } from '../../functions/cleanup.js';
 import { nextTick, startWatch, type Watch } from '../../lib/cloud/watch.js';
 import { ensureWorkerQueue, workerQueueName } from '../../lib/cloud/worker-queues.js';
-import { masterConfig } from '../../lib/core/config.js';
 import type { Driver } from '../../lib/core/model.js';
 import { pollOnce } from '../../lib/local/sqs-poller.js';
 import { renewApplicationLease } from '../../lib/store/applications.js';
@@ -23,41 +21,23 @@ import {
   putRecords,
 } from '../../lib/store/cluster.js';
 import { runSchedulingPass } from '../../lib/store/pass.js';
-import { ensureTable, openTable } from '../../lib/store/table.js';
 import { recordHeartbeat } from '../../lib/store/workers.js';
 import { aDriver, anApp, anExecutor, aWorker } from '../unit/core/fixtures.js';
-import { localClientConfig, sqsClient, uniqueName } from './aws.js';
+import { uniqueName } from './aws.js';
+import { cleanupDeps, type TestCleanupDeps } from './cleanup-deps.js';
 import { violations } from './invariants.js';
 
 const T = 60;
 const TASK_ARN = 'arn:aws:ecs:us-east-1:123456789012:task/workers/0123456789abcdef';
 const START = Date.UTC(2026, 10, 22, 12);
-let deps: CleanupDeps & { clock: { now: number }; nudgeQueueUrl: string };
+let deps: TestCleanupDeps;
 
 beforeEach(async () => {
-  const table = openTable(uniqueName('cleanup'), localClientConfig());
-  await ensureTable(table);
-  const sqs = sqsClient();
-  const { QueueUrl } = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: `${uniqueName('nudges')}.fifo`,
-      Attributes: { FifoQueue: 'true' },
-    }),
-  );
-  const clock = { now: START };
-  deps = {
-    table,
-    sqs,
-    nudge: nudger(sqs, QueueUrl as string),
-    nudgeQueueUrl: QueueUrl as string,
-    config: masterConfig({
-      'spark.worker.timeout': String(T),
-      'spark.deploy.retainedDrivers': '10',
-    }),
-    leaseMs: 30_000,
-    now: () => clock.now,
-    clock,
-  };
+  deps = await cleanupDeps('cleanup', START, {
+    'spark.worker.timeout': String(T),
+    'spark.deploy.retainedDrivers': '10',
+  });
+  const { table } = deps;
   const supervised = { ...aDriver({ id: 'x' }).description, supervise: true };
   await putRecords(table, {
     workers: [
@@ -176,6 +156,7 @@ describe('cleanup', () => {
       ran: false,
       lost: [],
       expired: [],
+      timedOut: [],
       forgotten: [],
       trimmed: 0,
     });

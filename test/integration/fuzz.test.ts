@@ -1607,6 +1607,7 @@ describe('HEAD and OPTIONS', () => {
       `/v1/applications/${seed.appId}/kill`,
       '/json',
       '/json/status',
+      '/metrics/master/prometheus/',
     ];
     for (const path of routes) {
       for (const m of ['HEAD', 'OPTIONS']) {

@@ -134,10 +134,10 @@ describe('committing a plan', () => {
     const p = plan(loaded.cluster);
     expect(p.drivers.length).toBe(4);
     expect(p.executors.length).toBeGreaterThan(0);
-    const outcome = await commitPlan(table, loaded, p, await lease());
+    const outcome = await commitPlan(table, loaded, p, await lease(), 5_000);
     expect(outcome.conflict).toBe(false);
     const after = await loadActiveCluster(table);
-    expect(after.cluster).toEqual(applyPlan(loaded.cluster, p).cluster);
+    expect(after.cluster).toEqual(applyPlan(loaded.cluster, p, 5_000).cluster);
     expect(violations(after.cluster)).toEqual([]);
   });
 
@@ -146,9 +146,9 @@ describe('committing a plan', () => {
     const loaded = await loadActiveCluster(table);
     const p = plan(loaded.cluster);
     const l = await lease();
-    await commitPlan(table, loaded, p, l);
+    await commitPlan(table, loaded, p, l, 5_000);
     const once = await loadActiveCluster(table);
-    const again = await commitPlan(table, loaded, p, l);
+    const again = await commitPlan(table, loaded, p, l, 5_000);
     expect(again.conflict).toBe(true);
     expect(again.committed.executors).toEqual([]);
     expect((await loadActiveCluster(table)).cluster).toEqual(once.cluster);
@@ -160,15 +160,15 @@ describe('committing a plan', () => {
     const l = await lease();
     // Different shuffles place drivers differently; both plans fit the snapshot alone.
     const outcomes = await Promise.all([
-      commitPlan(table, loaded, plan(loaded.cluster, 1), l),
-      commitPlan(table, loaded, plan(loaded.cluster, 2), l),
+      commitPlan(table, loaded, plan(loaded.cluster, 1), l, 5_000),
+      commitPlan(table, loaded, plan(loaded.cluster, 2), l, 5_000),
     ]);
     expect(outcomes.filter((o) => o.conflict).length).toBeGreaterThanOrEqual(1);
     const after = await loadActiveCluster(table);
     expect(violations(after.cluster)).toEqual([]);
     // Whatever landed, a fresh pass completes the work.
     const next = await loadActiveCluster(table);
-    const rest = await commitPlan(table, next, plan(next.cluster), l);
+    const rest = await commitPlan(table, next, plan(next.cluster), l, 5_000);
     expect(rest.conflict).toBe(false);
     const done = await loadActiveCluster(table);
     expect(violations(done.cluster)).toEqual([]);
@@ -180,7 +180,7 @@ describe('committing a plan', () => {
     const loaded = await loadActiveCluster(table);
     const stale = await acquireLease(table, 'scheduler', 'a', 1000, 10);
     await acquireLease(table, 'scheduler', 'b', Date.now(), 30_000);
-    const outcome = await commitPlan(table, loaded, plan(loaded.cluster), stale as never);
+    const outcome = await commitPlan(table, loaded, plan(loaded.cluster), stale as never, 5_000);
     expect(outcome.conflict).toBe(true);
     expect((await loadActiveCluster(table)).cluster).toEqual(loaded.cluster);
   });
@@ -200,13 +200,13 @@ describe('committing a plan', () => {
     const crashAfterOne: FaultHook = () => {
       if (writes++ === 1) throw new Error('crash');
     };
-    await expect(commitPlan(table, loaded, p, l, crashAfterOne)).rejects.toThrow('crash');
+    await expect(commitPlan(table, loaded, p, l, 5_000, crashAfterOne)).rejects.toThrow('crash');
     const partial = await loadActiveCluster(table);
     expect(violations(partial.cluster)).toEqual([]);
     const running = Object.values(partial.cluster.drivers).filter((d) => d.state === 'RUNNING');
     expect(running.length).toBeGreaterThan(0);
     expect(running.length).toBeLessThan(150);
-    const next = await commitPlan(table, partial, plan(partial.cluster), l);
+    const next = await commitPlan(table, partial, plan(partial.cluster), l, 5_000);
     expect(next.conflict).toBe(false);
     const done = await loadActiveCluster(table);
     expect(violations(done.cluster)).toEqual([]);

@@ -68,23 +68,31 @@ describe('§b ExecutorState', () => {
       workers: [aWorker({ id: 'w1', resources: { gpu: ['0', '1'] } })],
       applications: [anApp({ id: 'app-1', state: 'WAITING' })],
     });
-    const t = applyPlan(cluster, {
-      drivers: [],
-      executors: [
-        {
-          appId: 'app-1',
-          executorId: 0,
-          resourceProfileId: 0,
-          workerId: 'w1',
-          workerHostPort: 'host-w1:7078',
-          cores: 3,
-          memoryMb: 1024,
-          resources: { gpu: ['1'] },
-        },
-      ],
-      warnings: [],
+    const t = applyPlan(
+      cluster,
+      {
+        drivers: [],
+        executors: [
+          {
+            appId: 'app-1',
+            executorId: 0,
+            resourceProfileId: 0,
+            workerId: 'w1',
+            workerHostPort: 'host-w1:7078',
+            cores: 3,
+            memoryMb: 1024,
+            resources: { gpu: ['1'] },
+          },
+        ],
+        warnings: [],
+      },
+      7_000,
+    );
+    expect(t.cluster.executors['app-1/0']).toMatchObject({
+      state: 'LAUNCHING',
+      cores: 3,
+      launchTimeMs: 7_000,
     });
-    expect(t.cluster.executors['app-1/0']).toMatchObject({ state: 'LAUNCHING', cores: 3 });
     expect(t.cluster.applications['app-1']).toMatchObject({
       state: 'RUNNING',
       coresGranted: 3,

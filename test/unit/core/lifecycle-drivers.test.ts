@@ -32,22 +32,27 @@ describe('§f submit and launch', () => {
       workers: [aWorker({ id: 'w1', resources: { gpu: ['0', '1'] } })],
       drivers: [aDriver({ id: 'driver-1' })],
     });
-    const t = applyPlan(cluster, {
-      drivers: [
-        {
-          driverId: 'driver-1',
-          workerId: 'w1',
-          workerHostPort: 'host-w1:7078',
-          cores: 1,
-          memoryMb: 1024,
-          resources: { gpu: ['0'] },
-        },
-      ],
-      executors: [],
-      warnings: [],
-    });
+    const t = applyPlan(
+      cluster,
+      {
+        drivers: [
+          {
+            driverId: 'driver-1',
+            workerId: 'w1',
+            workerHostPort: 'host-w1:7078',
+            cores: 1,
+            memoryMb: 1024,
+            resources: { gpu: ['0'] },
+          },
+        ],
+        executors: [],
+        warnings: [],
+      },
+      7_000,
+    );
     expect(t.cluster.drivers['driver-1']).toMatchObject({
       state: 'RUNNING',
+      launchTimeMs: 7_000,
       workerId: 'w1',
       workerHostPort: 'host-w1:7078',
       resources: { gpu: ['0'] },

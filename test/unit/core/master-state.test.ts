@@ -180,6 +180,8 @@ describe('§i.1 masterState', () => {
       'submitdate',
       'state',
       'duration',
+      // sparkplane's, after Spark's fields.
+      'usage',
     ]);
     expect(app).toEqual({
       id: 'app-1',
@@ -194,6 +196,7 @@ describe('§i.1 masterState', () => {
       submitdate: 'Tue Oct 31 22:45:09 UTC 2023',
       state: 'RUNNING',
       duration: 60_000,
+      usage: { coreSeconds: 0, memoryMibSeconds: 0, resourceSeconds: {} },
     });
   });
 
@@ -242,6 +245,7 @@ describe('§i.1 masterState', () => {
       'submitdate',
       'worker',
       'mainclass',
+      'usage',
     ]);
     expect(waiting).toEqual({
       id: 'driver-1',
@@ -253,6 +257,7 @@ describe('§i.1 masterState', () => {
       submitdate: 'Tue Oct 31 22:45:09 UTC 2023',
       worker: 'None',
       mainclass: 'org.example.Main',
+      usage: { coreSeconds: 0, memoryMibSeconds: 0, resourceSeconds: {} },
     });
     expect(running?.worker).toBe('worker-b');
     expect(running?.resources).toEqual({ gpu: { name: 'gpu', addresses: ['1'] } });

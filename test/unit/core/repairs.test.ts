@@ -117,9 +117,9 @@ describe('bounded transitions and repairs', () => {
   });
 
   it('a decommissioned worker settled one executor at a time', () => {
-    const whole = decommissionWorker(crowdedCluster(), 'w2');
+    const whole = decommissionWorker(crowdedCluster(), 'w2', undefined, 0);
     const stepwise = settleInSteps(
-      (budget) => decommissionWorker(crowdedCluster(), 'w2', budget),
+      (budget) => decommissionWorker(crowdedCluster(), 'w2', budget, 0),
       ctx(0),
       1,
     );

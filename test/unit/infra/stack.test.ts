@@ -4,6 +4,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../../infra/stack.js';
 import { API_ROUTES } from '../../../lib/api/routes.js';
+import { masterConfig, propertiesFromJavaOptions } from '../../../lib/core/config.js';
 import { synth, WITH_LOAD_BALANCER } from './stacks.js';
 
 describe('the CDK stack', () => {
@@ -69,6 +70,12 @@ describe('the CDK stack', () => {
       WORKER_CORES: '1',
       WORKER_MEMORY_MB: '3072',
       WORKER_PUBLIC_IP: 'true',
+    });
+    // The runs' estimated cost: Fargate's price inputs reach the master's configuration.
+    const opts = String(scheduler.Properties.Environment.Variables.SPARK_MASTER_OPTS);
+    expect(masterConfig(propertiesFromJavaOptions(opts)).usagePrices).toEqual({
+      vcpuHourUsd: DEFAULT_SETTINGS.fargateVcpuHourUsd,
+      gbHourUsd: DEFAULT_SETTINGS.fargateGbHourUsd,
     });
   });
 

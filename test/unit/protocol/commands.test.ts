@@ -62,6 +62,6 @@ describe('launch commands (PROTOCOL.md)', () => {
       },
     ]);
     // The same placements the stored cluster shows.
-    expect(applyPlan(cluster, plan).cluster.executors['app-1/0']?.workerId).toBe('w1');
+    expect(applyPlan(cluster, plan, 0).cluster.executors['app-1/0']?.workerId).toBe('w1');
   });
 });

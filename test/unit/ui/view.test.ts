@@ -6,6 +6,7 @@ import {
   executorTables,
   formatDuration,
   formatMemory,
+  formatUsage,
   type MasterStateJson,
   summary,
   tables,
@@ -110,6 +111,16 @@ describe('the master page', () => {
     expect(formatDuration(5 * 60_000)).toBe('5.0 min');
     expect(formatDuration(30 * 60_000)).toBe('30 min');
     expect(formatDuration(3 * 3_600_000)).toBe('3.0 h');
+  });
+
+  it('formats usage in core-seconds, past an hour in core-hours, with the cost when known', () => {
+    expect(formatUsage(undefined)).toBe('');
+    expect(formatUsage({ coreSeconds: 125, memoryMibSeconds: 128_000 })).toBe(
+      '125 core-s, 125 GiB-s',
+    );
+    expect(
+      formatUsage({ coreSeconds: 7200, memoryMibSeconds: 7_372_800, estimatedCostUsd: 0.08985 }),
+    ).toBe('2.0 core-h, 2.0 GiB-h (~$0.0898)');
   });
 });
 
