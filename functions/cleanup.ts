@@ -8,6 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { clusterFromEnv, nudgerFromEnv, watchFromEnv } from '../lib/api/deps.js';
+import type { MetricsSink } from '../lib/cloud/metrics.js';
 import type { Nudge } from '../lib/cloud/nudge.js';
 import { isTick, nextTick, startWatch, type Tick, type Watch } from '../lib/cloud/watch.js';
 import {
@@ -41,12 +42,15 @@ import {
 } from '../lib/store/cluster.js';
 import { forgetCompleted } from '../lib/store/completed.js';
 import { acquireLease, type Lease, releaseLease } from '../lib/store/lease.js';
+import { drainOutbox } from '../lib/store/outbox.js';
 import { loadScope } from '../lib/store/scope.js';
 import type { Table } from '../lib/store/table.js';
 
 const logger = new Logger({ serviceName: 'sparkplane-cleanup' });
 
 export const CLEANUP_LEASE = 'cleanup';
+/** An outbox younger than this is still its own handler's to publish. */
+export const OUTBOX_GRACE_MS = 10_000;
 export const WATCH_LEASE = 'watch-checks';
 
 const isSqsEvent = (event: unknown): event is SQSEvent =>
@@ -63,6 +67,8 @@ export interface CleanupDeps {
   readonly pool?: PoolDeps;
   /** The sub-minute timer of the timeout checks. */
   readonly watch?: Watch;
+  /** Counts the state changes it publishes; flushed after each invocation. */
+  readonly metrics?: MetricsSink;
 }
 
 export interface CleanupOutcome {
@@ -76,6 +82,8 @@ export interface CleanupOutcome {
   readonly timedOut: readonly string[];
   /** Completed applications, drivers and executors forgotten by retention. */
   readonly trimmed: number;
+  /** State-change events a handler committed and did not publish (it died), published now. */
+  readonly eventsPublished?: number;
   readonly pool?: Omit<Reconciled, 'effects'> & { readonly started: number };
 }
 
@@ -187,6 +195,11 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
       deps.sqs,
       killCommands(stopping.map((s) => ({ type: 'KillDriver' as const, ...s }))),
     );
+    // Before retention: a trimmed record's events are published first.
+    const eventsPublished = await drainOutbox(table, now, OUTBOX_GRACE_MS).catch((error) => {
+      logger.error('events still not published; the next run tries again', { error });
+      return 0;
+    });
     const trimmed = await forgetCompleted(table, (completed) => trimRetention(completed, config));
     // Also a safety net: a nudge that SQS refused after its change was stored is made good
     // here, within a minute, while anything waits to be placed.
@@ -198,7 +211,16 @@ export async function runCleanup(deps: CleanupDeps, holder: string): Promise<Cle
     }
     // The minute's run restarts a watch whose chain broke.
     if (deps.watch && checked.watching) await startWatch(deps.watch, deps.now());
-    return { ran: true, lost, expired, timedOut, forgotten, trimmed, ...(pool ? { pool } : {}) };
+    return {
+      ran: true,
+      lost,
+      expired,
+      timedOut,
+      forgotten,
+      trimmed,
+      eventsPublished,
+      ...(pool ? { pool } : {}),
+    };
   } finally {
     await releaseLease(table, lease);
   }
@@ -301,11 +323,12 @@ export async function handleWatchMessages(
 }
 
 export function cleanupDepsFromEnv(env: NodeJS.ProcessEnv = process.env): CleanupDeps {
-  const { table, sqs, props } = clusterFromEnv(env);
+  const { table, sqs, props, metrics } = clusterFromEnv(env);
   const config = masterConfig(props);
   const pool = poolDepsFromEnv(env, table, config, logger);
   const watch = watchFromEnv(env, table, sqs, config);
   return {
+    metrics,
     table,
     sqs,
     nudge: nudgerFromEnv(env, sqs),
@@ -320,8 +343,12 @@ export function cleanupDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Cleanu
 let deps: CleanupDeps | undefined;
 export const handler = async (event: unknown, context: Pick<Context, 'awsRequestId'>) => {
   deps ??= cleanupDepsFromEnv();
-  if (isSqsEvent(event)) return handleWatchMessages(deps, event, context.awsRequestId);
-  const outcome = await runCleanup(deps, context.awsRequestId);
-  logger.info('cleanup done', { ...outcome });
-  return outcome;
+  try {
+    if (isSqsEvent(event)) return await handleWatchMessages(deps, event, context.awsRequestId);
+    const outcome = await runCleanup(deps, context.awsRequestId);
+    logger.info('cleanup done', { ...outcome });
+    return outcome;
+  } finally {
+    deps.metrics?.flush();
+  }
 };

@@ -6,6 +6,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type AuthConfig, withLaunchTokens } from '../lib/api/auth.js';
 import { authFromEnv, clusterFromEnv, driverTemplatesFromEnv } from '../lib/api/deps.js';
+import { type MetricsSink, recordPass } from '../lib/cloud/metrics.js';
 import { type PoolDeps, poolDepsFromEnv, scaleOut } from '../lib/cloud/worker-pool.js';
 import { pushCommands } from '../lib/cloud/worker-queues.js';
 import { masterConfig } from '../lib/core/config.js';
@@ -26,12 +27,14 @@ export interface SchedulerDeps {
   readonly driverTemplates: readonly DriverTemplate[];
   /** The elastic worker pool, when there is one: workers started for what waits. */
   readonly pool?: PoolDeps;
+  /** Where passes are counted, flushed after each batch. */
+  readonly metrics: MetricsSink;
 }
 
 export async function schedulerDepsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SchedulerDeps> {
-  const { table, sqs, props } = clusterFromEnv(env);
+  const { table, sqs, props, metrics } = clusterFromEnv(env);
   const config = masterConfig(props);
   const pool = poolDepsFromEnv(env, table, config, logger);
   return {
@@ -41,6 +44,7 @@ export async function schedulerDepsFromEnv(
     leaseMs: Number(env.SCHEDULER_LEASE_MS ?? 30_000),
     auth: await authFromEnv(env),
     driverTemplates: driverTemplatesFromEnv(env),
+    metrics,
     ...(pool ? { pool } : {}),
   };
 }
@@ -54,8 +58,12 @@ export function schedulerHandler(deps: () => SchedulerDeps | Promise<SchedulerDe
       batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
     };
     const started = performance.now();
+    let metrics: MetricsSink | undefined;
     try {
-      const { table, sqs, config, leaseMs, auth, driverTemplates, pool } = await deps();
+      const resolved = await deps();
+      metrics = resolved.metrics;
+      const { table, sqs, config, leaseMs, auth, driverTemplates, pool } = resolved;
+      const passStarted = performance.now();
       const outcome = await runSchedulingPass(table, config, {
         holder: context.awsRequestId,
         leaseMs,
@@ -67,6 +75,7 @@ export function schedulerHandler(deps: () => SchedulerDeps | Promise<SchedulerDe
         logger.info('another pass holds the lease; nudges wait', { nudges: event.Records.length });
         return retryAll;
       }
+      recordPass(metrics, outcome, (performance.now() - passStarted) / 1000);
       // Only now, after the commit, are workers told what to launch (and what to kill).
       const batches = [
         killCommands(outcome.effects),
@@ -104,6 +113,8 @@ export function schedulerHandler(deps: () => SchedulerDeps | Promise<SchedulerDe
     } catch (error) {
       logger.error('pass failed; nudges will be delivered again', { error: error as Error });
       return retryAll;
+    } finally {
+      metrics?.flush();
     }
   };
 }

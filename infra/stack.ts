@@ -1,6 +1,7 @@
 // The sparkplane control plane in one stack: the HTTP API and its four functions, the
 // scheduler on its FIFO nudge queue, cleanup every minute, the state table, the keys, the
-// ECS cluster and task definition the worker pool starts workers from, and alarms.
+// ECS cluster and task definition the worker pool starts workers from, alarms and a dashboard
+// (infra/metrics.ts).
 // Environment-agnostic (no lookups), so `cdk synth` works offline.
 
 import { createHash } from 'node:crypto';
@@ -28,7 +29,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { LambdaTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -46,9 +47,11 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { API_ROUTES, type ApiFunction } from '../lib/api/routes.js';
+import { DETAIL_TYPES, EVENT_SOURCE } from '../lib/core/events.js';
 import { CONNECT_FIRST_PORT, CONNECT_PORT_RETRIES } from '../lib/core/session.js';
 import { EXPIRES_AT, LISTING, LISTING_INDEX } from '../lib/store/layout.js';
 import { buildUiPage } from '../lib/ui/page.js';
+import { METRICS_ENVIRONMENT, metricAlarms, metricsDashboard } from './metrics.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -387,6 +390,7 @@ export class SparkplaneStack extends Stack {
       WORKER_QUEUE_PREFIX: workerQueuePrefix,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...METRICS_ENVIRONMENT,
     };
     const pool = {
       WORKER_CLUSTER: workersCluster.clusterName,
@@ -627,6 +631,47 @@ export class SparkplaneStack extends Stack {
       targets: [new SqsQueue(watch)],
     });
 
+    // ---- state-change events ----
+    // Every driver, application and worker state change, once, on the stack's own bus
+    // (lib/store/outbox.ts): orchestrators add their rules here instead of polling.
+    const bus = new EventBus(this, 'Events');
+    bus.archive('EventsArchive', {
+      description: 'sparkplane state changes, kept to be replayed',
+      eventPattern: { source: [EVENT_SOURCE] },
+      retention: Duration.days(settings.logRetentionDays),
+    });
+    // A queue any consumer can read the events from without a rule of its own.
+    const eventsDeadLetters = new Queue(this, 'EventsDeadLetters', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    const eventsQueue = new Queue(this, 'EventsQueue', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: eventsDeadLetters, maxReceiveCount: 5 },
+    });
+    new Rule(this, 'StateChanges', {
+      description: 'sparkplane: driver, application and worker state changes to a queue',
+      eventBus: bus,
+      eventPattern: { source: [EVENT_SOURCE], detailType: Object.values(DETAIL_TYPES) },
+      targets: [new SqsQueue(eventsQueue)],
+    });
+    // Whatever writes a state change publishes it; the logs and commands functions do not.
+    for (const f of [
+      http.submissions,
+      http.workers,
+      http.applications,
+      http.sessions,
+      http.cluster,
+      scheduler,
+      cleanup,
+    ]) {
+      bus.grantPutEventsTo(f);
+      f.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+    }
+
     // ---- the HTTP API ----
     const integrations = Object.fromEntries(
       Object.entries(http).map(([name, f]) => [name, new HttpLambdaIntegration(`${name}Route`, f)]),
@@ -670,6 +715,15 @@ export class SparkplaneStack extends Stack {
     new CfnOutput(this, 'SubmissionKeySecret', {
       value: submissionKey.secretName,
       description: 'The JWS key that signs submission tokens (Spark JWSFilter secretKey)',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: bus.eventBusName,
+      description:
+        'The bus of the state-change events (Spark Driver/Application/Worker State Change)',
+    });
+    new CfnOutput(this, 'EventsQueueUrl', {
+      value: eventsQueue.queueUrl,
+      description: 'Every state-change event, for a consumer without a rule of its own',
     });
 
     // ---- spark-submit's plain HTTP: an internal load balancer on 6066 ----
@@ -718,6 +772,8 @@ export class SparkplaneStack extends Stack {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    metricAlarms(this);
+    metricsDashboard(this, { functions: { ...http, scheduler, cleanup }, nudges, deadLetters });
     for (const [name, f] of Object.entries({ ...http, scheduler, cleanup })) {
       new Alarm(this, `${name[0]?.toUpperCase()}${name.slice(1)}Errors`, {
         alarmDescription: `The ${name} function fails (its logs say why)`,

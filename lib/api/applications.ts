@@ -387,5 +387,5 @@ export function applicationsHandler(deps: ApiDeps) {
   on('POST', '/v1/applications/:appId/kill', finish('KILLED'));
   on('DELETE', '/v1/applications/:appId', finish('FINISHED'));
 
-  return lambdaHandler(router);
+  return lambdaHandler(router, deps.metrics);
 }

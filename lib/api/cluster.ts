@@ -157,6 +157,7 @@ export function clusterHandler(deps: ApiDeps) {
           ? { pool: { pendingWorkers: pendingWorkers(pool, deps.now(), Infinity) } }
           : {}),
       }),
+      deps.metrics.registry,
     );
     return new Response(text, { status: 200, headers: { 'content-type': contentType } });
   };
@@ -208,5 +209,5 @@ export function clusterHandler(deps: ApiDeps) {
   };
   on('POST', '/workers/kill', decommission);
   on('POST', '/workers/kill/', decommission);
-  return lambdaHandler(router);
+  return lambdaHandler(router, deps.metrics);
 }

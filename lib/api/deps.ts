@@ -2,9 +2,12 @@
 // local gateway). Master settings come from SPARK_MASTER_OPTS, as for Spark's own master.
 
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { countedEvents, eventBridgeSink } from '../cloud/events.js';
 import { type LogStore, openLogStore } from '../cloud/log-store.js';
+import { type MetricsSink, metricsSinkFromEnv } from '../cloud/metrics.js';
 import { type Nudge, nudger } from '../cloud/nudge.js';
 import { startWatch, type Watch, watchPeriodMs } from '../cloud/watch.js';
 import { pushCommands } from '../cloud/worker-queues.js';
@@ -49,6 +52,8 @@ export interface ApiDeps {
   readonly driverTemplates: readonly DriverTemplate[];
   readonly now: () => number;
   readonly logger: Logger;
+  /** Where counters and histograms go (lib/cloud/metrics.ts), flushed after each request. */
+  readonly metrics: MetricsSink;
   /** The web UI (lib/ui/page.ts), served at `/` to browsers; none: the error servlet. */
   readonly uiPage?: string;
   /** The timeout checks' timer, started when a worker or an application registers. */
@@ -117,6 +122,8 @@ export async function authFromEnv(
   );
 }
 
+const eventsLogger = new Logger({ serviceName: 'sparkplane-events' });
+
 /**
  * What every function reads from its environment: the table (TABLE_NAME), SQS and the
  * master's Spark properties; DYNAMODB_ENDPOINT and SQS_ENDPOINT point at stand-ins.
@@ -124,8 +131,24 @@ export async function authFromEnv(
 export function clusterFromEnv(env: NodeJS.ProcessEnv) {
   const tableName = env.TABLE_NAME;
   if (!tableName) throw new ConfigError('TABLE_NAME is required');
+  const table = openTable(
+    tableName,
+    env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
+  );
+  // One sink per function: its requests' counters and its published state changes.
+  const metrics = metricsSinkFromEnv(env);
+  // State-change events go to the stack's bus (EVENT_BUS_NAME), when it has one.
+  const bus = env.EVENT_BUS_NAME;
+  const failed = (error: unknown) =>
+    eventsLogger.error('events not published; cleanup publishes them', { error: error as Error });
   return {
-    table: openTable(tableName, env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    metrics,
+    table: bus
+      ? {
+          ...table,
+          events: countedEvents(eventBridgeSink(new EventBridgeClient({}), bus, failed), metrics),
+        }
+      : table,
     sqs: new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
     props: propertiesFromJavaOptions(env.SPARK_MASTER_OPTS ?? ''),
   };
@@ -153,7 +176,7 @@ export async function apiDepsFromEnv(
   service: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ApiDeps> {
-  const { table, sqs, props } = clusterFromEnv(env);
+  const { table, sqs, props, metrics } = clusterFromEnv(env);
   const master = masterConfig(props);
   const watch = watchFromEnv(env, table, sqs, master);
   return {
@@ -167,6 +190,7 @@ export async function apiDepsFromEnv(
     driverTemplates: driverTemplatesFromEnv(env),
     now: Date.now,
     logger: new Logger({ serviceName: service }),
+    metrics,
     ...(watch ? { watch } : {}),
     ...(env.LOG_BUCKET
       ? { logs: openLogStore(env.LOG_BUCKET, env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}) }

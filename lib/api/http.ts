@@ -14,6 +14,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { z } from 'zod';
+import type { MetricsSink } from '../cloud/metrics.js';
 import { Contention } from '../store/apply.js';
 
 /** A refusal with PROTOCOL.md's body: `{"error": code, "message": ...}`. */
@@ -186,11 +187,22 @@ function urlHost(domainName: string): string {
  * building would trip over (a GET body, an odd Host, a target that is not a path) is
  * normalised first; HEAD is answered as GET without the body, as servlets do.
  */
-export function lambdaHandler(router: Router) {
+export function lambdaHandler(router: Router, metrics: MetricsSink) {
   return async (
     event: APIGatewayProxyEventV2,
     context: Context,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
+      return await serve(event, context);
+    } finally {
+      // What the request counted leaves with it: a Lambda may freeze right after.
+      metrics.flush();
+    }
+  };
+  async function serve(
+    event: APIGatewayProxyEventV2,
+    context: Context,
+  ): Promise<APIGatewayProxyStructuredResultV2> {
     const method = event.requestContext.http.method.toUpperCase();
     if (!METHODS.has(method)) {
       return {
@@ -217,7 +229,7 @@ export function lambdaHandler(router: Router) {
     };
     const result = await router.resolve(safe, context);
     return head ? { ...result, body: '' } : result;
-  };
+  }
 }
 
 type LambdaHttp = (

@@ -104,5 +104,5 @@ export function logsHandler(deps: ApiDeps) {
       pathParam(reqCtx, 'stream', stream),
     ),
   );
-  return lambdaHandler(router);
+  return lambdaHandler(router, deps.metrics);
 }

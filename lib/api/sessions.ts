@@ -175,7 +175,7 @@ export function sessionsHandler(deps: ApiDeps) {
     return json(200, await view(driver, false));
   });
 
-  return lambdaHandler(router);
+  return lambdaHandler(router, deps.metrics);
 }
 
 /**

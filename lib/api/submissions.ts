@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { record } from '../cloud/metrics.js';
 import { clearCompleted, killAllDrivers, killDriver } from '../core/lifecycle.js';
+import { submissionObservations } from '../core/metrics.js';
 import { CONNECT_SERVER } from '../core/session.js';
 import { driverDescription } from '../core/submission.js';
 import {
@@ -36,6 +38,9 @@ export const MAX_CREATE_BYTES = 256 * 1024;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /** Drivers killed per transaction by killall (a waiting one is two writes). */
 const KILLALL_CHUNK = 40;
+
+const REPLAYED = 'idempotent-replayed';
+const isReplay = (r: Response) => r.headers.get(REPLAYED) === 'true';
 
 const reply = (r: SparkRestResponse, headers: Record<string, string> = {}) =>
   new Response(r.body, {
@@ -109,7 +114,7 @@ export function submissionsHandler(deps: ApiDeps) {
           message: `Driver successfully submitted as ${driverId}`,
           unknownFields: parsed.unknownFields,
         }),
-        replayed ? { 'idempotent-replayed': 'true' } : {},
+        replayed ? { [REPLAYED]: 'true' } : {},
       );
     } catch (e) {
       if (e instanceof IdempotencyKeyReused) return reply(errorResponse(409, e.message));
@@ -193,8 +198,11 @@ export function submissionsHandler(deps: ApiDeps) {
             { statusCode: route.status, body: route.body },
             route.allow ? { allow: route.allow } : {},
           );
-        case 'create':
-          return create(reqCtx);
+        case 'create': {
+          const response = await create(reqCtx);
+          record(deps.metrics, submissionObservations(response.status, isReplay(response)));
+          return response;
+        }
         case 'kill':
           return kill(route.submissionId);
         case 'killall':
@@ -210,5 +218,5 @@ export function submissionsHandler(deps: ApiDeps) {
     },
     { method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], path: /^.*$/ },
   );
-  return withUiPage(deps.uiPage, lambdaHandler(router));
+  return withUiPage(deps.uiPage, lambdaHandler(router, deps.metrics));
 }

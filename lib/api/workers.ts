@@ -437,7 +437,7 @@ export function workersHandler(deps: ApiDeps) {
     return json(200, { workerId, state });
   });
 
-  return lambdaHandler(router);
+  return lambdaHandler(router, deps.metrics);
 }
 
 const commandPoll = z.object({
@@ -467,5 +467,5 @@ export function commandsHandler(deps: ApiDeps) {
       throw new ApiError(404, 'unknown_worker', `Worker ${workerId} has no command queue`);
     }
   });
-  return lambdaHandler(router);
+  return lambdaHandler(router, deps.metrics);
 }

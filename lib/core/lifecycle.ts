@@ -3,6 +3,7 @@
 // the event did not touch, so `next.workers[id] !== prev.workers[id]` says what changed.
 
 import type { MasterConfig } from './config.js';
+import { nextStateSeq } from './events.js';
 import {
   type Application,
   type ApplicationDescription,
@@ -92,6 +93,15 @@ const REPORTABLE_EXECUTOR_STATES: readonly ExecutorState[] = [
   'EXITED',
 ];
 
+/** A record with the state-change count its state gives it, after `before`. */
+function staged<T extends { readonly state: string; readonly stateSeq?: number }>(
+  before: T | undefined,
+  after: T,
+): T {
+  const stateSeq = nextStateSeq(before, after.state);
+  return stateSeq === after.stateSeq || stateSeq === undefined ? after : { ...after, stateSeq };
+}
+
 /** Copy-on-write view of a cluster that collects effects. */
 class Draft {
   private readonly current: { -readonly [K in keyof Cluster]: Cluster[K] };
@@ -151,11 +161,13 @@ class Draft {
     return Object.values(this.current.applications);
   }
 
+  // Each record counts its states from the one the transition started with, so a state
+  // change is one step of `stateSeq` however many puts the transition makes.
   putWorker(w: Worker): void {
-    this.writable('workers')[w.id] = w;
+    this.writable('workers')[w.id] = staged(byId(this.base.workers, w.id), w);
   }
   putApplication(a: Application): void {
-    this.writable('applications')[a.id] = a;
+    this.writable('applications')[a.id] = staged(byId(this.base.applications, a.id), a);
   }
   putExecutor(e: Executor): void {
     const key = executorKey(e.appId, e.id);
@@ -182,7 +194,7 @@ class Draft {
     }
   }
   putDriver(d: Driver): void {
-    this.writable('drivers')[d.id] = d;
+    this.writable('drivers')[d.id] = staged(byId(this.base.drivers, d.id), d);
   }
   deleteWorker(id: string): void {
     delete this.writable('workers')[id];

@@ -93,6 +93,8 @@ export interface Worker {
   readonly lostReason?: string;
   /** What runs the worker (its ECS task ARN, a local process): how the pool stops it. */
   readonly instanceId?: string;
+  /** How many states it has had (lib/core/events.ts): its state changes' order. */
+  readonly stateSeq?: number;
 }
 
 export interface DriverDescription {
@@ -128,6 +130,8 @@ export interface Driver {
   readonly appId?: string;
   /** Set when the driver is a Spark Connect session (lib/core/session.ts). */
   readonly session?: DriverSession;
+  /** How many states it has had (lib/core/events.ts): its state changes' order. */
+  readonly stateSeq?: number;
 }
 
 /** What one executor of a resource profile needs (Spark's ExecutorResourceDescription). */
@@ -177,6 +181,8 @@ export interface Application {
   readonly endedExecutorUsage?: Held;
   /** Spark's warning, while no ALIVE worker could ever host one of its executors. */
   readonly warning?: string;
+  /** How many states it has had (lib/core/events.ts): its state changes' order. */
+  readonly stateSeq?: number;
 }
 
 /** What a run held over time: core-seconds, MiB-seconds, address-seconds per resource. */

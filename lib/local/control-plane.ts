@@ -4,6 +4,8 @@
 // does. The emulators (or LocalStack, or AWS) are given by their endpoints.
 
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handleWatchMessages, runCleanup, workerTaskStopped } from '../../functions/cleanup.js';
@@ -11,13 +13,15 @@ import { schedulerHandler } from '../../functions/scheduler.js';
 import { type AuthConfig, credentialOf, isLoopback } from '../api/auth.js';
 import { type ApiDeps, placeholdersFrom } from '../api/deps.js';
 import { apiRoutes } from '../api/routes.js';
+import { countedEvents, fileSink } from '../cloud/events.js';
 import { ensureLogBucket, openLogStore } from '../cloud/log-store.js';
+import { prometheusSink } from '../cloud/metrics.js';
 import { nudger } from '../cloud/nudge.js';
 import { type Watch, watchPeriodMs } from '../cloud/watch.js';
 import type { PoolDeps } from '../cloud/worker-pool.js';
 import { type MasterConfig, masterConfig, workerConfig } from '../core/config.js';
 import { DEFAULT_DRIVER_TEMPLATES, type DriverTemplate } from '../core/driver-command.js';
-import { ensureTable, openTable } from '../store/table.js';
+import { ensureTable, openTable, type Table } from '../store/table.js';
 import { type Gateway, startGateway } from './gateway.js';
 import { pollNudges, pollQueue } from './sqs-poller.js';
 
@@ -50,11 +54,15 @@ export interface ControlPlaneOptions {
   /** The web UI page (lib/ui/page.ts) served at `/`. */
   readonly uiPage?: string;
   readonly now?: () => number;
+  /** Where state-change events are appended, one JSON line each (default: the temp dir). */
+  readonly eventsFile?: string;
 }
 
 export interface ControlPlane {
   readonly url: string;
   readonly deps: ApiDeps;
+  /** The state-change events so far, one JSON line each (EventBridge's envelope). */
+  readonly eventsFile: string;
   readonly nudgeQueueUrl: string;
   /** What ran a worker stopped (a local agent's exit): its worker is lost at once. */
   instanceStopped(instanceId: string, reason: string): Promise<void>;
@@ -71,10 +79,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     throw new Error(`Authentication is off: the gateway may only listen on loopback, not ${host}`);
   }
   const aws = options.aws ?? {};
-  const table = openTable(options.tableName ?? 'sparkplane', {
-    ...aws,
-    endpoint: options.dynamodbEndpoint,
-  });
+  const logger = new Logger({ serviceName: 'sparkplane-local', logLevel: 'WARN' });
+  const tableName = options.tableName ?? 'sparkplane';
+  const eventsFile = options.eventsFile ?? join(tmpdir(), `${tableName}-events.jsonl`);
+  // One process runs every function: the Prometheus route shows what they all counted.
+  const metrics = prometheusSink();
+  const table: Table = {
+    ...openTable(tableName, { ...aws, endpoint: options.dynamodbEndpoint }),
+    // The local sink of the same adapter EventBridge is in AWS.
+    events: countedEvents(
+      fileSink(eventsFile, (error) =>
+        logger.error('events not published; cleanup publishes them', { error: error as Error }),
+      ),
+      metrics,
+    ),
+  };
   await ensureTable(table);
   const sqs = new SQSClient({ ...aws, endpoint: options.sqsEndpoint });
   const { QueueUrl: nudgeQueueUrl } = await sqs.send(
@@ -112,7 +131,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     placeholder: placeholdersFrom(options.placeholders ?? '', process.env),
     driverTemplates: options.driverTemplates ?? DEFAULT_DRIVER_TEMPLATES,
     now: options.now ?? Date.now,
-    logger: new Logger({ serviceName: 'sparkplane-local', logLevel: 'WARN' }),
+    logger,
+    metrics,
     ...(options.uiPage === undefined ? {} : { uiPage: options.uiPage }),
     ...(cleanupEveryMs(options, master) > 0 ? { watch } : {}),
     logs,
@@ -142,6 +162,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     leaseMs: 10_000,
     auth: deps.auth,
     driverTemplates: deps.driverTemplates,
+    metrics: deps.metrics,
     ...(pool ? { pool } : {}),
   }));
   const loop = pollNudges(
@@ -180,6 +201,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     url: gateway.url,
     deps,
     nudgeQueueUrl,
+    eventsFile,
     async instanceStopped(instanceId, reason) {
       if (!open) return;
       await workerTaskStopped(cleanupDeps, instanceId, reason).catch((error: Error) =>

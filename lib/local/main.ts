@@ -129,6 +129,8 @@ const cp = await startControlPlane({
   auth: authConfig,
   sparkProperties,
   uiPage: buildUiPage(),
+  // State-change events, one JSON line each, beside the work directories.
+  eventsFile: join(base, 'events.jsonl'),
   ...(elastic
     ? {
         pool: (url: string) => ({
@@ -195,6 +197,7 @@ if (registered < workers) {
   console.log(
     `sparkplane ready: UI ${cp.url}/ · REST ${cp.url}/v1/submissions (spark://${values.host}:${values.port}) · ` +
       `/json ${cp.url}/json · ${workers} worker(s), logs in ${join(base, 'logs')} · ` +
+      `events in ${cp.eventsFile} · ` +
       `Spark ${sparkEnv.SPARK_HOME}` +
       (token ? ` · token ${token}` : ''),
   );

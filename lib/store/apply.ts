@@ -109,7 +109,7 @@ async function step<T extends Transition>(
       (cluster, b) => decide(cluster, b, ctx()),
       options.lease,
     );
-    if (await commitTransition(table, loaded, t.cluster, options.lease)) return t;
+    if (await commitTransition(table, loaded, t.cluster, options.lease, options.now)) return t;
   }
   throw new Contention('the records kept changing while this change was being stored');
 }

@@ -1,6 +1,7 @@
 // Reading and seeding cluster state.
 
 import { PutCommand, paginateQuery, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { StateChange } from '../core/events.js';
 import { assignedTo } from '../core/lifecycle.js';
 import type { Application, Cluster, Driver, Executor, Worker } from '../core/model.js';
 import { executorKey, hostPort } from '../core/model.js';
@@ -19,6 +20,7 @@ import {
   workerFromItem,
   workerItem,
 } from './layout.js';
+import { OUTBOX, outboxOf } from './outbox.js';
 import type { Table } from './table.js';
 
 /** The active cluster plus what the store needs to write it back. */
@@ -26,6 +28,8 @@ export interface LoadedCluster {
   readonly cluster: Cluster;
   readonly generations: ReadonlyMap<string, number>;
   readonly versions: ReadonlyMap<string, number>;
+  /** Unpublished events of drivers and applications read, by version key: a rewrite keeps them. */
+  readonly outboxes?: ReadonlyMap<string, readonly StateChange[]>;
 }
 
 /** Version map key of a record: its partition and sort key. */
@@ -61,6 +65,7 @@ export async function loadActiveCluster(table: Table): Promise<LoadedCluster> {
   ]);
   const generations = new Map<string, number>();
   const versions = new Map<string, number>();
+  const outboxes = new Map<string, readonly StateChange[]>();
   const workers: Record<string, Worker> = {};
   for (const item of workerItems) {
     const { worker, generation }: StoredWorker = workerFromItem(item);
@@ -72,12 +77,14 @@ export async function loadActiveCluster(table: Table): Promise<LoadedCluster> {
     const { record, version } = recordFromItem<Driver>(item);
     drivers[record.id] = record;
     versions.set(versionKey(PK.driver, record.id), version);
+    if (item[OUTBOX]) outboxes.set(versionKey(PK.driver, record.id), outboxOf(item));
   }
   const applications: Record<string, Application> = {};
   for (const item of appItems) {
     const { record, version } = recordFromItem<Application>(item);
     applications[record.id] = record;
     versions.set(versionKey(PK.application, record.id), version);
+    if (item[OUTBOX]) outboxes.set(versionKey(PK.application, record.id), outboxOf(item));
   }
   const executors: Record<string, Executor> = {};
   for (const item of executorItems) {
@@ -86,7 +93,12 @@ export async function loadActiveCluster(table: Table): Promise<LoadedCluster> {
     executors[key] = record;
     versions.set(versionKey(PK.executor, key), version);
   }
-  return { cluster: { workers, applications, executors, drivers }, generations, versions };
+  return {
+    cluster: { workers, applications, executors, drivers },
+    generations,
+    versions,
+    outboxes,
+  };
 }
 
 /** Writes records as they are (tests and seeding): version 0, generation 0. */

@@ -5,6 +5,8 @@
 
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type StateChange, stateChanges } from '../core/events.js';
+import { applyPlan } from '../core/lifecycle.js';
 import type { Executor, Worker } from '../core/model.js';
 import type { DriverLaunch, ExecutorLaunch, Plan } from '../core/schedule.js';
 import type { LoadedCluster } from './cluster.js';
@@ -21,6 +23,7 @@ import {
   workerKey,
 } from './layout.js';
 import { fence, type Lease } from './lease.js';
+import { byEntity, entityKey, OUTBOX, publishOutbox } from './outbox.js';
 import type { Table } from './table.js';
 
 /** DynamoDB's limit on items in one transaction. */
@@ -152,16 +155,31 @@ function workerUpdate(table: Table, worker: Worker, take: Take) {
   };
 }
 
-function driverUpdate(table: Table, d: DriverLaunch, now: number) {
+/** Appends a record's new events to its outbox, in the same update. */
+const appendOutbox = (
+  events: readonly StateChange[],
+): { set: string; names: Record<string, string>; values: Record<string, unknown> } =>
+  events.length === 0
+    ? { set: '', names: {}, values: {} }
+    : {
+        set: ', #outbox = list_append(if_not_exists(#outbox, :none), :events)',
+        names: { '#outbox': OUTBOX },
+        values: { ':none': [], ':events': events },
+      };
+
+function driverUpdate(table: Table, d: DriverLaunch, now: number, events: readonly StateChange[]) {
+  const outbox = appendOutbox(events);
   return {
     Update: {
       TableName: table.name,
       Key: { pk: PK.driver, sk: d.driverId },
       UpdateExpression:
-        'SET #state = :running, #listing = :listing, workerId = :worker, workerHostPort = :hostPort, resources = :res, launchTimeMs = :now ADD version :one',
+        'SET #state = :running, #listing = :listing, workerId = :worker, workerHostPort = :hostPort, resources = :res, launchTimeMs = :now' +
+        `${outbox.set} ADD version :one, stateSeq :one`,
       ConditionExpression: '#state = :submitted AND attribute_not_exists(workerId)',
-      ExpressionAttributeNames: { '#state': 'state', '#listing': LISTING },
+      ExpressionAttributeNames: { '#state': 'state', '#listing': LISTING, ...outbox.names },
       ExpressionAttributeValues: {
+        ...outbox.values,
         ':running': 'RUNNING',
         ':listing': listingValue('driver', 'RUNNING'),
         ':submitted': 'SUBMITTED',
@@ -175,27 +193,31 @@ function driverUpdate(table: Table, d: DriverLaunch, now: number) {
   };
 }
 
+/** The application RUNNING; from WAITING that is a state change, one more `stateSeq`. */
 function applicationUpdate(
   table: Table,
   appId: string,
-  expectedNext: number,
+  expected: { next: number; state: string },
   take: { cores: number; next: number },
+  events: readonly StateChange[],
 ) {
+  const waiting = expected.state === 'WAITING';
+  const outbox = appendOutbox(events);
   return {
     Update: {
       TableName: table.name,
       Key: { pk: PK.application, sk: appId },
-      UpdateExpression:
-        'SET nextExecutorId = :next, #state = :running, #listing = :listing ADD coresGranted :cores, version :one',
-      ConditionExpression: 'nextExecutorId = :expected AND #state IN (:waiting, :running)',
-      ExpressionAttributeNames: { '#state': 'state', '#listing': LISTING },
+      UpdateExpression: `SET nextExecutorId = :next, #state = :running, #listing = :listing${outbox.set} ADD coresGranted :cores, version :one${waiting ? ', stateSeq :one' : ''}`,
+      ConditionExpression: 'nextExecutorId = :expected AND #state = :was',
+      ExpressionAttributeNames: { '#state': 'state', '#listing': LISTING, ...outbox.names },
       ExpressionAttributeValues: {
+        ...outbox.values,
         ':listing': listingValue('application', 'RUNNING'),
         ':next': take.next,
-        ':expected': expectedNext,
+        ':expected': expected.next,
         ':cores': take.cores,
         ':running': 'RUNNING',
-        ':waiting': 'WAITING',
+        ':was': waiting ? 'WAITING' : 'RUNNING',
         ':one': 1,
       },
     },
@@ -241,6 +263,15 @@ export async function commitPlan(
   const nextExecutorId = new Map(
     Object.values(loaded.cluster.applications).map((a) => [a.id, a.nextExecutorId]),
   );
+  const appStates = new Map(
+    Object.values(loaded.cluster.applications).map((a) => [a.id, a.state as string]),
+  );
+  // The plan's state changes (drivers RUNNING, applications WAITING → RUNNING), each
+  // written with its record's update when a sink will publish them.
+  const events = table.events
+    ? byEntity(stateChanges(loaded.cluster, applyPlan(loaded.cluster, plan, now).cluster, now))
+    : new Map<string, StateChange[]>();
+  const eventsOf = (key: string) => events.get(key) ?? [];
   const chunks = chunksOf(plan);
   for (const [i, chunk] of chunks.entries()) {
     await faults?.(`commit ${i + 1}/${chunks.length}`);
@@ -248,9 +279,17 @@ export async function commitPlan(
       ...[...chunk.workers].map(([id, take]) =>
         workerUpdate(table, loaded.cluster.workers[id] as Worker, take),
       ),
-      ...chunk.drivers.map((d) => driverUpdate(table, d, now)),
+      ...chunk.drivers.map((d) =>
+        driverUpdate(table, d, now, eventsOf(entityKey('driver', d.driverId))),
+      ),
       ...[...chunk.apps].map(([id, take]) =>
-        applicationUpdate(table, id, nextExecutorId.get(id) ?? 0, take),
+        applicationUpdate(
+          table,
+          id,
+          { next: nextExecutorId.get(id) ?? 0, state: appStates.get(id) ?? 'WAITING' },
+          take,
+          appStates.get(id) === 'WAITING' ? eventsOf(entityKey('application', id)) : [],
+        ),
       ),
       ...chunk.executors.map((e) => executorPut(table, e, now)),
       fence(table, lease),
@@ -268,7 +307,20 @@ export async function commitPlan(
     }
     committedDrivers.push(...chunk.drivers);
     committedExecutors.push(...chunk.executors);
-    for (const [id, take] of chunk.apps) nextExecutorId.set(id, take.next);
+    await publishOutbox(table, [
+      ...chunk.drivers.map((d) => ({
+        key: { pk: PK.driver, sk: d.driverId },
+        outbox: eventsOf(entityKey('driver', d.driverId)),
+      })),
+      ...[...chunk.apps.keys()].map((id) => ({
+        key: { pk: PK.application, sk: id },
+        outbox: appStates.get(id) === 'WAITING' ? eventsOf(entityKey('application', id)) : [],
+      })),
+    ]);
+    for (const [id, take] of chunk.apps) {
+      nextExecutorId.set(id, take.next);
+      appStates.set(id, 'RUNNING');
+    }
   }
   return {
     committed: {

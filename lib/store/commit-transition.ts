@@ -4,6 +4,7 @@
 
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type EntityKind, type StateChange, stateChanges } from '../core/events.js';
 import { assignedTo } from '../core/lifecycle.js';
 import { type Cluster, hostPort, type Worker } from '../core/model.js';
 import type { LoadedCluster } from './cluster.js';
@@ -26,6 +27,7 @@ import {
   workerKey,
 } from './layout.js';
 import { fence, type Lease } from './lease.js';
+import { byEntity, entityKey, OUTBOX, type Outboxed, publishOutbox } from './outbox.js';
 import type { Table } from './table.js';
 
 export class TransitionTooLarge extends Error {
@@ -49,6 +51,7 @@ function workerUpdate(
   after: Worker,
   assignedBefore: Map<string, Assignment>,
   assignedAfter: Map<string, Assignment>,
+  events: readonly StateChange[],
 ): TransactItem | undefined {
   const names: Record<string, string> = { '#state': 'state' };
   const values: Record<string, unknown> = { ':expectedState': before.state };
@@ -70,7 +73,7 @@ function workerUpdate(
   for (const field of ['state', 'lastHeartbeatMs', 'host', 'port', 'webUiUrl'] as const) {
     if (before[field] !== after[field]) set.push(`${name(field)} = ${value(after[field])}`);
   }
-  for (const field of ['lostReason', 'instanceId'] as const) {
+  for (const field of ['lostReason', 'instanceId', 'stateSeq'] as const) {
     if (before[field] === after[field]) continue;
     if (after[field] === undefined) remove.push(name(field));
     else set.push(`${name(field)} = ${value(after[field])}`);
@@ -113,6 +116,10 @@ function workerUpdate(
     }
   }
   if (desiredChanged) add.push(`generation ${value(1)}`);
+  if (events.length > 0) {
+    const outbox = name(OUTBOX);
+    set.push(`${outbox} = list_append(if_not_exists(${outbox}, ${value([])}), ${value(events)})`);
+  }
   if (set.length + add.length + del.length + remove.length === 0) return undefined;
   const expression = [
     set.length > 0 ? `SET ${set.join(', ')}` : '',
@@ -139,11 +146,16 @@ function recordWrites(
   table: Table,
   before: { key: Key; record: object; version: number } | undefined,
   after: { key: Key; record: object } | undefined,
+  /** What the record's outbox holds once written: its pending events and its new ones. */
+  outbox: readonly StateChange[],
 ): TransactItem[] {
   const put = (key: Key, record: object, version: number, condition: string, v?: number) => ({
     Put: {
       TableName: table.name,
-      Item: recordItem(key, record, version),
+      Item: {
+        ...recordItem(key, record, version),
+        ...(outbox.length > 0 ? { [OUTBOX]: outbox } : {}),
+      },
       ConditionExpression: condition,
       ...(v === undefined ? {} : { ExpressionAttributeValues: { ':v': v } }),
     },
@@ -233,9 +245,27 @@ export function transitionWrites(
   next: Cluster,
   lease?: Lease,
 ): TransactItem[] {
+  return planWrites(table, loaded, next, lease).items;
+}
+
+/**
+ * The writes, and the records they give an outbox. With an event sink, `at` (when the
+ * transition happened) dates the state changes each record carries in its outbox.
+ */
+function planWrites(
+  table: Table,
+  loaded: LoadedCluster,
+  next: Cluster,
+  lease?: Lease,
+  at = 0,
+): { items: TransactItem[]; outboxed: Outboxed[] } {
   const prev = loaded.cluster;
   const items: TransactItem[] = [];
+  const outboxed: Outboxed[] = [];
   const versionOf = (pk: string, sk: string) => loaded.versions.get(versionKey(pk, sk)) ?? 0;
+  const events = table.events ? byEntity(stateChanges(prev, next, at)) : new Map();
+  const eventsOf = (kind: EntityKind, id: string): StateChange[] =>
+    events.get(entityKey(kind, id)) ?? [];
 
   for (const id of new Set([...Object.keys(prev.workers), ...Object.keys(next.workers)])) {
     const before = prev.workers[id];
@@ -251,33 +281,39 @@ export function transitionWrites(
         },
       });
     } else if (!before && after) {
+      const outbox = eventsOf('worker', id);
       items.push({
         Put: {
           TableName: table.name,
-          Item: workerItem(after),
+          Item: { ...workerItem(after), ...(outbox.length > 0 ? { [OUTBOX]: outbox } : {}) },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
+      if (outbox.length > 0) outboxed.push({ key: workerKey(id), outbox });
     } else if (before && after) {
+      const outbox = eventsOf('worker', id);
       const update = workerUpdate(
         table,
         before,
         after,
         assignmentsOf(prev, id),
         assignmentsOf(next, id),
+        outbox,
       );
       if (update) items.push(update);
+      // Pending events of the worker stay unknown here: its clear fails, cleanup takes them.
+      if (outbox.length > 0) outboxed.push({ key: workerKey(id), outbox });
     }
   }
 
   items.push(...addressWrites(table, loaded, prev, next));
 
   const kinds = [
-    ['drivers', driverKey],
-    ['applications', applicationKey],
-    ['executors', executorItemKey],
+    ['drivers', driverKey, 'driver'],
+    ['applications', applicationKey, 'application'],
+    ['executors', executorItemKey, undefined],
   ] as const;
-  for (const [kind, keyOf] of kinds) {
+  for (const [kind, keyOf, entity] of kinds) {
     const was = prev[kind] as Record<string, never>;
     const now = next[kind] as Record<string, never>;
     if (was === now) continue;
@@ -286,17 +322,23 @@ export function transitionWrites(
       const a = now[id];
       if (b === a) continue;
       const bKey = b ? (keyOf as (r: never) => Key)(b) : undefined;
+      const aKey = a ? (keyOf as (r: never) => Key)(a) : undefined;
+      const fresh = entity ? eventsOf(entity, id) : [];
+      const pending = bKey ? (loaded.outboxes?.get(versionKey(bKey.pk, bKey.sk)) ?? []) : [];
+      const outbox = [...pending, ...fresh];
       items.push(
         ...recordWrites(
           table,
           b && bKey ? { key: bKey, record: b, version: versionOf(bKey.pk, bKey.sk) } : undefined,
-          a ? { key: (keyOf as (r: never) => Key)(a), record: a } : undefined,
+          a && aKey ? { key: aKey, record: a } : undefined,
+          outbox,
         ),
       );
+      if (aKey && outbox.length > 0) outboxed.push({ key: aKey, outbox });
     }
   }
   if (items.length > 0 && lease) items.push(fence(table, lease));
-  return items;
+  return { items, outboxed };
 }
 
 /**
@@ -308,8 +350,9 @@ export async function commitTransition(
   loaded: LoadedCluster,
   next: Cluster,
   lease?: Lease,
+  at?: number,
 ): Promise<boolean> {
-  const items = transitionWrites(table, loaded, next, lease);
+  const { items, outboxed } = planWrites(table, loaded, next, lease, at);
   if (items.length === 0) return true;
   if (items.length > MAX_TRANSACTION_ITEMS) {
     throw new TransitionTooLarge(
@@ -318,9 +361,10 @@ export async function commitTransition(
   }
   try {
     await table.doc.send(new TransactWriteCommand({ TransactItems: items }));
-    return true;
   } catch (e) {
     if (e instanceof TransactionCanceledException) return false;
     throw e;
   }
+  await publishOutbox(table, outboxed);
+  return true;
 }

@@ -2,12 +2,14 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MasterConfig } from '../core/config.js';
+import { stateChanges } from '../core/events.js';
 import { driverId } from '../core/ids.js';
 import { submitDriver } from '../core/lifecycle.js';
 import type { Cluster, Driver, DriverDescription } from '../core/model.js';
 import type { DriverSession } from '../core/session.js';
 import { reserveNumbers } from './counters.js';
 import { driverKey, EXPIRES_AT, PK, recordFromItem, recordItem } from './layout.js';
+import { OUTBOX, publishOutbox } from './outbox.js';
 import { getItems } from './scope.js';
 import { conditional, type Table } from './table.js';
 
@@ -49,14 +51,23 @@ export async function createDriver(
     id
   ] as Driver;
   const driver: Driver = session ? { ...submitted, session: session(id) } : submitted;
+  // Its first state, SUBMITTED, is an event too: written with it, published after.
+  const outbox = table.events
+    ? stateChanges(EMPTY, { ...EMPTY, drivers: { [id]: driver } }, now)
+    : [];
   const put = {
     TableName: table.name,
-    Item: recordItem(driverKey(driver), driver, 0),
+    Item: {
+      ...recordItem(driverKey(driver), driver, 0),
+      ...(outbox.length > 0 ? { [OUTBOX]: outbox } : {}),
+    },
     ConditionExpression: 'attribute_not_exists(pk)',
   };
+  const published = () => publishOutbox(table, [{ key: driverKey(driver), outbox }]);
   // Without a key, one conditional put: a transaction costs twice the writes.
   if (!idempotency) {
     await table.doc.send(new PutCommand(put));
+    await published();
     return { driverId: id, replayed: false };
   }
   const claim = {
@@ -77,6 +88,7 @@ export async function createDriver(
   };
   try {
     await table.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, claim] }));
+    await published();
     return { driverId: id, replayed: false };
   } catch (e) {
     if (!(e instanceof TransactionCanceledException)) throw e;

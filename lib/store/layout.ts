@@ -17,6 +17,9 @@
 //                                          attributes) and a version: a registration
 //                                          reads this, not every worker
 //
+// Workers, drivers and applications carry `outbox` while state-change events written with
+// them wait to be published (outbox.ts), and `stateSeq`, the count of their states.
+//
 // Drivers and applications also carry `listing` (`DRIVER#<state>`, `APP#<state>`), the
 // partition key of the `listing` index (sort key `sk`): a list by state reads only what it
 // returns (listing.ts).
@@ -104,7 +107,16 @@ const LISTED: Readonly<Record<string, 'driver' | 'application'>> = {
 };
 
 /** Bookkeeping attributes that are not part of a core record. */
-const STORE_ATTRIBUTES = ['pk', 'sk', 'version', 'generation', 'assigned', LISTING] as const;
+const STORE_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'version',
+  'generation',
+  'assigned',
+  LISTING,
+  // The record's unpublished state-change events (lib/store/outbox.ts).
+  'outbox',
+] as const;
 
 type Item = Record<string, unknown>;
 

@@ -4,6 +4,7 @@
 // worker and its application, so a repair never mistakes a record it did not read for one that is gone.
 
 import { BatchGetCommand, paginateQuery, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { StateChange } from '../core/events.js';
 import type { Application, Cluster, Driver, Executor, Worker } from '../core/model.js';
 import { executorKey, isDriverActive, isDriverWaiting } from '../core/model.js';
 import { type LoadedCluster, versionKey } from './cluster.js';
@@ -16,6 +17,7 @@ import {
   workerFromItem,
   workerKey,
 } from './layout.js';
+import { OUTBOX, outboxOf } from './outbox.js';
 import type { Table } from './table.js';
 
 export interface Scope {
@@ -78,6 +80,7 @@ class Collected {
   readonly drivers: Record<string, Driver> = {};
   readonly generations = new Map<string, number>();
   readonly versions = new Map<string, number>();
+  readonly outboxes = new Map<string, readonly StateChange[]>();
 
   add(item: Item): void {
     const pk = String(item.pk);
@@ -89,6 +92,7 @@ class Collected {
     }
     const { record, version } = recordFromItem<object>(item);
     this.versions.set(versionKey(pk, String(item.sk)), version);
+    if (item[OUTBOX]) this.outboxes.set(versionKey(pk, String(item.sk)), outboxOf(item));
     if (pk === PK.application || pk === PK.completedApplication) {
       const app = record as Application;
       this.applications[app.id] = app;
@@ -126,7 +130,12 @@ class Collected {
       executors: this.executors,
       drivers: this.drivers,
     };
-    return { cluster, generations: this.generations, versions: this.versions };
+    return {
+      cluster,
+      generations: this.generations,
+      versions: this.versions,
+      outboxes: this.outboxes,
+    };
   }
 }
 

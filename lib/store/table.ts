@@ -12,10 +12,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LISTING, LISTING_INDEX } from './layout.js';
+import type { EventSink } from './outbox.js';
 
 export interface Table {
   readonly name: string;
   readonly doc: DynamoDBDocumentClient;
+  /**
+   * Where state-change events are published (lib/store/outbox.ts). Without a sink none are
+   * kept: nothing would ever take them out of the outbox.
+   */
+  readonly events?: EventSink;
 }
 
 export function openTable(name: string, config: DynamoDBClientConfig = {}): Table {

@@ -10,6 +10,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { schedulerHandler } from '../../functions/scheduler.js';
 import { AUTH_OFF } from '../../lib/api/auth.js';
+import { prometheusSink } from '../../lib/cloud/metrics.js';
 import { nudger } from '../../lib/cloud/nudge.js';
 import { workerQueueName } from '../../lib/cloud/worker-queues.js';
 import { masterConfig } from '../../lib/core/config.js';
@@ -52,6 +53,7 @@ const handler = () =>
     leaseMs: 30_000,
     auth: AUTH_OFF,
     driverTemplates: DEFAULT_DRIVER_TEMPLATES,
+    metrics: prometheusSink(),
   }));
 
 async function queued(): Promise<number> {
@@ -153,6 +155,7 @@ describe('the scheduler function', () => {
       sqs,
       config: masterConfig(),
       leaseMs: 30_000,
+      metrics: prometheusSink(),
     }));
     const nudge = nudger(sqs, queueUrl);
     await nudge('worker registered');

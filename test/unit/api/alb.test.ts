@@ -8,6 +8,7 @@ import { AUTH_OFF } from '../../../lib/api/auth.js';
 import { type ApiDeps, submissionsDepsFromEnv } from '../../../lib/api/deps.js';
 import { lazy } from '../../../lib/api/http.js';
 import { submissionsHandler } from '../../../lib/api/submissions.js';
+import { prometheusSink } from '../../../lib/cloud/metrics.js';
 import { masterConfig, workerConfig } from '../../../lib/core/config.js';
 import { DEFAULT_DRIVER_TEMPLATES } from '../../../lib/core/driver-command.js';
 import { openTable } from '../../../lib/store/table.js';
@@ -23,6 +24,7 @@ const deps: ApiDeps = {
   driverTemplates: DEFAULT_DRIVER_TEMPLATES,
   now: Date.now,
   logger: new Logger({ logLevel: 'ERROR' }),
+  metrics: prometheusSink(),
 };
 
 const albEvent = (path: string, method = 'GET'): ALBEvent => ({

@@ -29,6 +29,8 @@ describe('§e registration', () => {
       coresGranted: 0,
       retryCount: 0,
       nextExecutorId: 0,
+      // Its first state.
+      stateSeq: 1,
     });
     expect(t.effects).toEqual([{ type: 'Schedule' }]);
   });

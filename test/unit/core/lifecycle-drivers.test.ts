@@ -23,6 +23,8 @@ describe('§f submit and launch', () => {
       description,
       state: 'SUBMITTED',
       resources: {},
+      // Its first state: the first of its state-change events.
+      stateSeq: 1,
     });
     expect(t.effects).toEqual([{ type: 'Schedule' }]);
   });
@@ -180,6 +182,7 @@ describe('§b / §d.3 a driver whose worker is lost', () => {
       description: cluster.drivers['driver-1']?.description,
       state: 'SUBMITTED',
       resources: {},
+      stateSeq: 1,
     });
     expect(t.effects).toContainEqual({ type: 'Schedule' });
   });

@@ -40,6 +40,7 @@ describe('§d.1 registration', () => {
       resourcesUsed: {},
       state: 'ALIVE',
       lastHeartbeatMs: 1000,
+      stateSeq: 1,
     });
     expect(t.effects).toEqual([{ type: 'Schedule' }]);
   });

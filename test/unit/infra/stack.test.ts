@@ -2,9 +2,15 @@
 // promises, and cdk-nag's AwsSolutions pack with nothing left unacknowledged.
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { METRIC_ALARMS } from '../../../infra/metrics.js';
 import { DEFAULT_SETTINGS } from '../../../infra/stack.js';
 import { API_ROUTES } from '../../../lib/api/routes.js';
 import { masterConfig, propertiesFromJavaOptions } from '../../../lib/core/config.js';
+import {
+  DRIVER_FAILURE_STATES,
+  EVENT_METRICS,
+  METRICS_NAMESPACE,
+} from '../../../lib/core/metrics.js';
 import { synth, WITH_LOAD_BALANCER } from './stacks.js';
 
 describe('the CDK stack', () => {
@@ -97,8 +103,56 @@ describe('the CDK stack', () => {
     });
   });
 
+  it('publishes state changes on its own bus: a rule to a queue, an archive, writers allowed', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    const [busId] = Object.keys(template.findResources('AWS::Events::EventBus'));
+    template.hasResourceProperties('AWS::Events::Archive', {
+      SourceArn: { 'Fn::GetAtt': [busId, 'Arn'] },
+      EventPattern: { source: ['sparkplane'] },
+    });
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => JSON.stringify(r.Properties.EventBusName) === JSON.stringify({ Ref: busId }),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties.EventPattern).toEqual({
+      source: ['sparkplane'],
+      'detail-type': [
+        'Spark Driver State Change',
+        'Spark Application State Change',
+        'Spark Worker State Change',
+      ],
+    });
+    const [target] = rules[0]?.Properties.Targets ?? [];
+    const [queueId] = target.Arn['Fn::GetAtt'];
+    expect(queueId).toMatch(/^EventsQueue/);
+    for (const prefix of [
+      'Submissions',
+      'Workers',
+      'Applications',
+      'Cluster',
+      'Scheduler',
+      'Cleanup',
+    ]) {
+      const [, f] = fnNamed(prefix);
+      expect(f.Properties.Environment.Variables.EVENT_BUS_NAME).toEqual({ Ref: busId });
+    }
+    for (const prefix of ['Logs', 'Commands']) {
+      const [, f] = fnNamed(prefix);
+      expect(f.Properties.Environment.Variables.EVENT_BUS_NAME).toBeUndefined();
+    }
+    // Only those functions may put events, and only on this bus.
+    const putters = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]).filter(
+        (st) => JSON.stringify(st.Action).includes('events:PutEvents'),
+      ),
+    );
+    expect(putters).toHaveLength(7);
+    for (const st of putters) expect(st.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+  });
+
   it('feeds the scheduler from a FIFO queue and cleanup from the watch queue, with dead-letter queues, SSL only, partial batch failures', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 4);
+    // The nudges and the watch with their dead letters; the state-change events' queue and its.
+    template.resourceCountIs('AWS::SQS::Queue', 6);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 20 }),
@@ -108,7 +162,7 @@ describe('the CDK stack', () => {
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
     });
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-    expect(policies).toHaveLength(4);
+    expect(policies).toHaveLength(6);
     for (const p of policies) {
       expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('aws:SecureTransport');
     }
@@ -264,12 +318,77 @@ describe('the CDK stack', () => {
     );
   });
 
-  it('alarms on dead-lettered nudges and on every function’s errors', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+  it('alarms on dead-lettered nudges, on every function’s errors and on three of their metrics', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 1,
     });
+  });
+
+  it('has every function write its metrics as EMF, the stack’s name as their service', () => {
+    for (const f of Object.values(functions)) {
+      expect(f.Properties.Environment.Variables).toMatchObject({
+        SPARKPLANE_METRICS: 'emf',
+        SPARKPLANE_METRICS_SERVICE: { Ref: 'AWS::StackName' },
+      });
+    }
+  });
+
+  const service = [{ Name: 'service', Value: { Ref: 'AWS::StackName' } }];
+  const stat = (name: string, stat: string, dimensions: unknown[] = service) => ({
+    MetricStat: {
+      Metric: { Namespace: METRICS_NAMESPACE, MetricName: name, Dimensions: dimensions },
+      Stat: stat,
+      Period: 300,
+    },
+  });
+
+  it('alarms on driver failures (FAILED + ERROR), sustained conflicts and a slow driver start', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: METRIC_ALARMS.driverFailures,
+      EvaluationPeriods: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'failed + error' }),
+        ...DRIVER_FAILURE_STATES.map((s) =>
+          Match.objectLike({
+            Id: s.toLowerCase(),
+            ...stat(EVENT_METRICS.driverFailures.cloudWatchName, 'Sum', [
+              ...service,
+              { Name: 'state', Value: s },
+            ]),
+          }),
+        ),
+      ]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: METRIC_ALARMS.conflicts,
+      EvaluationPeriods: 3,
+      Metrics: [Match.objectLike(stat(EVENT_METRICS.passConflicts.cloudWatchName, 'Sum'))],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: METRIC_ALARMS.driverStartP99Sec,
+      EvaluationPeriods: 3,
+      Metrics: [Match.objectLike(stat(EVENT_METRICS.driverStart.cloudWatchName, 'p99'))],
+    });
+  });
+
+  it('draws the functions’ metrics on a dashboard, beside the functions’ and queues’ health', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    // The body is a Fn::Join of JSON around the stack's name.
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const m of Object.values(EVENT_METRICS)) expect(body).toContain(m.cloudWatchName);
+    for (const shown of [
+      'p99',
+      'SEARCH(',
+      'Errors',
+      'Throttles',
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateAgeOfOldestMessage',
+    ]) {
+      expect(body).toContain(shown);
+    }
   });
 
   it('keeps logs in a private, encrypted bucket that expires them', () => {
