@@ -31,11 +31,17 @@ export async function apiBench(): Promise<void> {
     aws: LOCAL_AWS,
     auth: process.env.BENCH_AUTH === 'off' ? AUTH_OFF : jwsAuth(keys.submission, keys.worker),
     scheduler: false,
+    // No cleanup timer: its minute's reads would land in whichever route is being counted.
+    cleanupEveryMs: 0,
   });
-  const requests = { dynamo: 0, sqs: 0 };
-  const counter = (kind: keyof typeof requests) =>
-    ((next: (args: unknown) => unknown) => (args: unknown) => {
+  const requests = { dynamo: 0, dynamoWrites: 0, sqs: 0 };
+  // Writes apart: metrics and events may add no request to a steady heartbeat and at most
+  // one write to a state change (a create is one: its driver's SUBMITTED).
+  const WRITES = /^(Put|Update|Delete|TransactWrite|BatchWrite)/;
+  const counter = (kind: 'dynamo' | 'sqs') =>
+    ((next: (args: unknown) => unknown, context: { commandName?: string }) => (args: unknown) => {
       requests[kind]++;
+      if (kind === 'dynamo' && WRITES.test(String(context.commandName))) requests.dynamoWrites++;
       return next(args);
     }) as never;
   cp.deps.table.doc.middlewareStack.add(counter('dynamo'), {
@@ -58,6 +64,8 @@ export async function apiBench(): Promise<void> {
     // Past registration a worker uses the credential naming it.
     const own: Record<string, string> = credential ? { authorization: `Bearer ${credential}` } : {};
     let driverId = '';
+    // Every driver the creates made: the kills end them, one state change each.
+    const created: string[] = [];
     const routes: Record<string, () => Promise<Response>> = {
       create: () =>
         fetch(`${cp.url}/v1/submissions/create`, {
@@ -72,22 +80,33 @@ export async function apiBench(): Promise<void> {
           headers: { ...own, 'content-type': 'application/json' },
           body: JSON.stringify({ executors: [], drivers: [] }),
         }),
+      // A waiting driver killed: SUBMITTED → KILLED, one transition.
+      kill: () =>
+        fetch(`${cp.url}/v1/submissions/kill/${created.pop()}`, {
+          method: 'POST',
+          headers: submission,
+        }),
     };
     for (const [route, call] of Object.entries(routes)) {
       for (let i = 0; i < WARMUP; i++) {
         const r = await call();
         if (!r.ok) throw new Error(`${route}: ${r.status} ${await r.text()}`);
         const body = (await r.json()) as { submissionId?: string };
-        if (route === 'create' && body.submissionId) driverId = body.submissionId;
+        if (route === 'create' && body.submissionId) {
+          driverId = body.submissionId;
+          created.push(body.submissionId);
+        }
       }
       requests.dynamo = 0;
+      requests.dynamoWrites = 0;
       requests.sqs = 0;
       const times: number[] = [];
       for (let i = 0; i < CALLS; i++) {
         const start = performance.now();
         const r = await call();
-        await r.arrayBuffer();
+        const body = (await r.json()) as { submissionId?: string };
         times.push(performance.now() - start);
+        if (route === 'create' && body.submissionId) created.push(body.submissionId);
         if (!r.ok) throw new Error(`${route}: ${r.status}`);
       }
       console.log(
@@ -98,6 +117,7 @@ export async function apiBench(): Promise<void> {
           p50Ms: percentile(times, 50),
           p99Ms: percentile(times, 99),
           dynamoRequestsPerCall: requests.dynamo / CALLS,
+          dynamoWritesPerCall: requests.dynamoWrites / CALLS,
           sqsRequestsPerCall: requests.sqs / CALLS,
         }),
       );
