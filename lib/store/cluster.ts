@@ -185,22 +185,23 @@ export async function loadWorkers(table: Table): Promise<Record<string, Worker>>
   return workers;
 }
 
-/** Every active application, without its executors. */
-export async function loadActiveApplications(table: Table): Promise<Record<string, Application>> {
-  const applications: Record<string, Application> = {};
-  for (const item of await queryPartition(table, PK.application)) {
-    const { record } = recordFromItem<Application>(item);
-    applications[record.id] = record;
+/** The records of one partition, by id. */
+async function recordsOf<T extends { readonly id: string }>(
+  table: Table,
+  pk: string,
+): Promise<Record<string, T>> {
+  const records: Record<string, T> = {};
+  for (const item of await queryPartition(table, pk)) {
+    const { record } = recordFromItem<T>(item);
+    records[record.id] = record;
   }
-  return applications;
+  return records;
 }
 
+/** Every active application, without its executors. */
+export const loadActiveApplications = (table: Table): Promise<Record<string, Application>> =>
+  recordsOf<Application>(table, PK.application);
+
 /** Every active driver: what the drivers' timeout checks read. */
-export async function loadActiveDrivers(table: Table): Promise<Record<string, Driver>> {
-  const drivers: Record<string, Driver> = {};
-  for (const item of await queryPartition(table, PK.driver)) {
-    const { record } = recordFromItem<Driver>(item);
-    drivers[record.id] = record;
-  }
-  return drivers;
-}
+export const loadActiveDrivers = (table: Table): Promise<Record<string, Driver>> =>
+  recordsOf<Driver>(table, PK.driver);
