@@ -36,6 +36,17 @@ export default defineConfig({
           env,
         },
       },
+      {
+        test: {
+          name: 'deployed',
+          include: ['test/deployed/**/*.test.ts'],
+          globalSetup: ['test/e2e/spark.setup.ts', 'test/deployed/deploy.setup.ts'],
+          testTimeout: 120_000,
+          // MiniStack, cdk bootstrap and cdk deploy (bundling every function) before the tests.
+          hookTimeout: 600_000,
+          env,
+        },
+      },
     ],
   },
 });

@@ -1,6 +1,13 @@
 // `cdk synth` / `cdk deploy` entry point. Environment-agnostic: no account lookups.
 import { App } from 'aws-cdk-lib';
-import { SparkplaneStack } from './stack.js';
+import { omitFromTemplate, SparkplaneStack } from './stack.js';
 
 const app = new App();
-new SparkplaneStack(app, 'Sparkplane');
+const stack = new SparkplaneStack(app, 'Sparkplane');
+// Test only (`npm run test:deployed`): what a local emulator cannot deploy. Never for AWS.
+omitFromTemplate(
+  stack,
+  String(app.node.tryGetContext('testOnlyOmit') ?? '')
+    .split(',')
+    .filter(Boolean),
+);

@@ -30,10 +30,11 @@ export const METRICS_ENVIRONMENT = {
   SPARKPLANE_METRICS_SERVICE: Aws.STACK_NAME,
 };
 
+// An alarm's metric goes without a label: a label turns it into a metric-math query.
 const metric = (
   m: EventMetric,
   statistic: string,
-  label: string,
+  label?: string,
   labels: Record<string, string> = {},
 ) =>
   new Metric({
@@ -41,7 +42,7 @@ const metric = (
     metricName: m.cloudWatchName,
     dimensionsMap: { service: Aws.STACK_NAME, ...labels },
     statistic,
-    label,
+    ...(label === undefined ? {} : { label }),
     period: PERIOD,
   });
 
@@ -175,14 +176,14 @@ export function metricAlarms(scope: Construct): void {
   new Alarm(scope, 'SchedulingConflicts', {
     ...base,
     alarmDescription: `Scheduling passes conflicted ${METRIC_ALARMS.conflicts} or more times per 5 minutes for 15 minutes: plans keep colliding with other writes to the workers, and placing slows down`,
-    metric: sum(m.passConflicts, 'conflicts'),
+    metric: metric(m.passConflicts, 'Sum'),
     threshold: METRIC_ALARMS.conflicts,
     evaluationPeriods: 3,
   });
   new Alarm(scope, 'DriverStartLatency', {
     ...base,
     alarmDescription: `p99 of submit → RUNNING at ${METRIC_ALARMS.driverStartP99Sec} s or more for 15 minutes: drivers wait for capacity`,
-    metric: metric(m.driverStart, 'p99', 'p99'),
+    metric: metric(m.driverStart, 'p99'),
     threshold: METRIC_ALARMS.driverStartP99Sec,
     evaluationPeriods: 3,
   });

@@ -13,6 +13,7 @@ import {
   Aws,
   type CfnElement,
   CfnOutput,
+  CfnResource,
   Duration,
   RemovalPolicy,
   Stack,
@@ -25,6 +26,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Repository } from 'aws-cdk-lib/aws-ecr';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -54,6 +56,8 @@ import { buildUiPage } from '../lib/ui/page.js';
 import { METRICS_ENVIRONMENT, metricAlarms, metricsDashboard } from './metrics.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The address range of the VPC the stack makes when it is given none. */
+const NEW_VPC_CIDR = '10.0.0.0/16';
 
 /** The web UI, built once per synth into a file named by its content, for the bundler to copy. */
 function uiPageFile(): string {
@@ -119,6 +123,11 @@ export interface SparkplaneSettings {
    */
   readonly fargateVcpuHourUsd: number;
   readonly fargateGbHourUsd: number;
+  /**
+   * An image already in a registry (e.g. `<account>.dkr.ecr.<region>.amazonaws.com/sparkplane:1`)
+   * for the workers, instead of building the Dockerfile at deploy time (which needs Docker).
+   */
+  readonly workerImage?: string;
 }
 
 export const DEFAULT_SETTINGS: SparkplaneSettings = {
@@ -156,6 +165,7 @@ export function settingsFromContext(node: Construct['node']): SparkplaneSettings
       .split(',')
       .filter(Boolean);
   const vpcId = get('vpcId');
+  const workerImage = get('workerImage');
   return {
     minWorkers: num('minWorkers'),
     maxWorkers: num('maxWorkers'),
@@ -173,6 +183,7 @@ export function settingsFromContext(node: Construct['node']): SparkplaneSettings
     logRetentionDays: num('logRetentionDays'),
     fargateVcpuHourUsd: num('fargateVcpuHourUsd'),
     fargateGbHourUsd: num('fargateGbHourUsd'),
+    ...(workerImage ? { workerImage: String(workerImage) } : {}),
     ...(vpcId
       ? {
           vpc: {
@@ -185,6 +196,24 @@ export function settingsFromContext(node: Construct['node']): SparkplaneSettings
         }
       : {}),
   };
+}
+
+/**
+ * A prebuilt worker image. One in ECR is pulled with the task's execution role, which gets
+ * read access to that repository only; any other registry must be public.
+ */
+function workerImageFrom(scope: Construct, uri: string): ecs.ContainerImage {
+  const ecrImage =
+    /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(.+))?$/.exec(
+      uri,
+    );
+  if (!ecrImage) return ecs.ContainerImage.fromRegistry(uri);
+  const [, account, region, name, tag, digest] = ecrImage;
+  const repository = Repository.fromRepositoryAttributes(scope, 'WorkerRepository', {
+    repositoryName: name as string,
+    repositoryArn: `arn:${Aws.PARTITION}:ecr:${region}:${account}:repository/${name}`,
+  });
+  return ecs.ContainerImage.fromEcrRepository(repository, digest ?? tag ?? 'latest');
 }
 
 export class SparkplaneStack extends Stack {
@@ -301,6 +330,7 @@ export class SparkplaneStack extends Stack {
           vpcCidrBlock: settings.vpc.cidr,
         })
       : new ec2.Vpc(this, 'Vpc', {
+          ipAddresses: ec2.IpAddresses.cidr(NEW_VPC_CIDR),
           // No NAT gateway (its hourly price is idle cost): workers get public IPs and
           // reach AWS through the internet gateway; nothing can reach them from outside.
           natGateways: 0,
@@ -308,6 +338,8 @@ export class SparkplaneStack extends Stack {
           subnetConfiguration: [{ name: 'workers', subnetType: ec2.SubnetType.PUBLIC }],
           flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
         });
+    // The range as a literal, not the VPC's attribute: one reference less to resolve.
+    const vpcCidr = settings.vpc?.cidr ?? NEW_VPC_CIDR;
     const publicWorkers = settings.vpc ? settings.vpc.publicSubnets : true;
     const workerSubnets = vpc.selectSubnets({
       subnetType: publicWorkers ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS,
@@ -321,7 +353,7 @@ export class SparkplaneStack extends Stack {
     workerGroup.addIngressRule(workerGroup, ec2.Port.allTcp(), 'executors to drivers and back');
     // Spark Connect sessions listen on their worker from 15002 on: reachable inside the VPC.
     workerGroup.addIngressRule(
-      ec2.Peer.ipv4(vpc.vpcCidrBlock),
+      ec2.Peer.ipv4(vpcCidr),
       ec2.Port.tcpRange(CONNECT_FIRST_PORT, CONNECT_FIRST_PORT + CONNECT_PORT_RETRIES),
       'Spark Connect clients inside the VPC',
     );
@@ -347,7 +379,9 @@ export class SparkplaneStack extends Stack {
     // Spark's default: all memory but 1 GiB for drivers and executors.
     const workerMemoryMb = Math.max(1024, settings.workerMemoryMiB - 1024);
     const container = task.addContainer('worker', {
-      image: ecs.ContainerImage.fromAsset(ROOT, { platform: Platform.LINUX_ARM64 }),
+      image: settings.workerImage
+        ? workerImageFrom(this, settings.workerImage)
+        : ecs.ContainerImage.fromAsset(ROOT, { platform: Platform.LINUX_ARM64 }),
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'worker',
         logGroup: new LogGroup(this, 'WorkerLogs', { retention: RetentionDays.ONE_MONTH }),
@@ -713,8 +747,12 @@ export class SparkplaneStack extends Stack {
       description: "The API: Spark's REST submissions under /v1/submissions",
     });
     new CfnOutput(this, 'SubmissionKeySecret', {
-      value: submissionKey.secretName,
+      value: submissionKey.secretArn,
       description: 'The JWS key that signs submission tokens (Spark JWSFilter secretKey)',
+    });
+    new CfnOutput(this, 'WorkerKeySecret', {
+      value: workerKey.secretArn,
+      description: 'The key workers register with: for worker agents run outside the stack',
     });
     new CfnOutput(this, 'EventBusName', {
       value: bus.eventBusName,
@@ -733,7 +771,7 @@ export class SparkplaneStack extends Stack {
         description: 'spark-submit from inside the VPC to 6066',
         allowAllOutbound: false,
       });
-      lbGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(6066), 'spark-submit');
+      lbGroup.addIngressRule(ec2.Peer.ipv4(vpcCidr), ec2.Port.tcp(6066), 'spark-submit');
       acknowledge(lbGroup, 'EC23', "Open to the VPC's own address range only, on 6066");
       const lb = new elbv2.ApplicationLoadBalancer(this, 'Submit', {
         vpc,
@@ -783,6 +821,23 @@ export class SparkplaneStack extends Stack {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
+    }
+  }
+}
+
+/**
+ * Leaves resources out of the stack's template: resource types (`AWS::…`) or construct paths
+ * in the stack. For a local emulator that refuses a template holding what it does not
+ * implement (the `testOnlyOmit` context); a stack deployed to AWS never has any left out.
+ */
+export function omitFromTemplate(stack: Stack, omitted: readonly string[]): void {
+  for (const resource of stack.node.findAll()) {
+    if (!(resource instanceof CfnResource)) continue;
+    const path = resource.node.path.slice(stack.node.path.length + 1);
+    if (
+      omitted.some((o) => o === resource.cfnResourceType || o === path || `${o}/Resource` === path)
+    ) {
+      resource.node.scope?.node.tryRemoveChild(resource.node.id);
     }
   }
 }

@@ -183,6 +183,7 @@ async function main() {
   const results = new Map(); // slice -> {inside, samples, executorId}
   const executors = new Set(); // ids that asked for work
   const waiters = []; // held GET /task: {executorId, reply, since}
+  const toldDone = new Set(); // executors answered 204
   let startedAt = Date.now();
   let ready = false;
 
@@ -264,7 +265,11 @@ async function main() {
       const waiter = {
         executorId,
         since: Date.now(),
-        reply: (task) => (task === null ? send(204) : send(200, task)),
+        reply: (task) => {
+          if (task !== null) return send(200, task);
+          toldDone.add(executorId);
+          send(204);
+        },
       };
       res.on('close', () => {
         const i = waiters.indexOf(waiter);
@@ -431,6 +436,12 @@ async function main() {
   ending = true;
   if (await unregister(10_000)) log(`Unregistered application ${appId}`);
   else warn(`Could not unregister application ${appId}; the master may keep it running`);
+  // An executor between its last result and its next GET would find no driver and exit 1:
+  // answer it 204 for a little longer (the worker kills it anyway once the app is gone).
+  const lingerUntil = Date.now() + 3_000;
+  while (toldDone.size < executors.size && Date.now() < lingerUntil) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   server.close();
   server.closeAllConnections();
   process.exit(0);

@@ -182,10 +182,18 @@ function urlHost(domainName: string): string {
   }
 }
 
+const NULLABLE_FIELDS = [
+  'pathParameters',
+  'queryStringParameters',
+  'stageVariables',
+  'cookies',
+  'body',
+] as const;
+
 /**
  * The Lambda handler for a router. What only an unusual client sends and the router's URL
  * building would trip over (a GET body, an odd Host, a target that is not a path) is
- * normalised first; HEAD is answered as GET without the body, as servlets do.
+ * normalised first (so is a null where a field is absent); HEAD is answered as GET without the body, as servlets do.
  */
 export function lambdaHandler(router: Router, metrics: MetricsSink) {
   return async (
@@ -227,6 +235,11 @@ export function lambdaHandler(router: Router, metrics: MetricsSink) {
       },
       ...(method === 'GET' || head ? { body: undefined } : {}),
     };
+    // Absent is left out, not null, in API Gateway's events; an emulator's null would make
+    // the router refuse the whole event.
+    for (const field of NULLABLE_FIELDS) {
+      if (safe[field] === null) delete safe[field];
+    }
     const result = await router.resolve(safe, context);
     return head ? { ...result, body: '' } : result;
   }

@@ -36,7 +36,8 @@ export const LOCAL_AWS = {
 
 const require = createRequire(import.meta.url);
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -104,10 +104,15 @@ describe.runIf(process.platform === 'linux')('npm start killed and started again
       after.workers.filter((w) => before.some((b) => b.id === w.id)).map((w) => w.state),
     ).toEqual(['DEAD', 'DEAD']);
     expect((await json(`/v1/submissions/status/${driver}`)).driverState).toBe('RELAUNCHING');
-    const relaunched = await until('the relaunched driver to run', async () => {
-      const { activedrivers } = (await json('/json')) as typeof after;
-      return activedrivers.find((d) => d.id !== driver && d.state === 'RUNNING');
-    });
+    // A bound for a loaded machine: the new agents, a pass and a Node.js driver's start.
+    const relaunched = await until(
+      'the relaunched driver to run',
+      async () => {
+        const { activedrivers } = (await json('/json')) as typeof after;
+        return activedrivers.find((d) => d.id !== driver && d.state === 'RUNNING');
+      },
+      90_000,
+    );
     expect(relaunched.id).not.toBe(driver);
     const next = String((await create({})).submissionId);
     await until('a new driver to run', async () =>

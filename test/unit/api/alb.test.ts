@@ -56,6 +56,27 @@ describe('behind the load balancer', () => {
     expect(result.statusCode).toBe(405);
     expect(result.statusDescription).toBe('405 Method Not Allowed');
   });
+
+  it('reads a null where an API Gateway event leaves a field out as absent (MiniStack sends it)', async () => {
+    const event = {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/v2/submissions/create',
+      rawQueryString: '',
+      headers: {},
+      isBase64Encoded: false,
+      pathParameters: null,
+      queryStringParameters: null,
+      stageVariables: null,
+      body: null,
+      requestContext: {
+        domainName: 'api.example.com',
+        http: { method: 'POST', path: '/v2/submissions/create', sourceIp: '127.0.0.1' },
+      },
+    } as unknown as APIGatewayProxyEventV2;
+    const result = await handler(event, {} as Context);
+    expect(result.statusCode).toBe(468);
+  });
 });
 
 describe('load balancer auth', () => {

@@ -1,9 +1,10 @@
 // The synthesized template: every resource, route, permission and setting the stack
 // promises, and cdk-nag's AwsSolutions pack with nothing left unacknowledged.
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { METRIC_ALARMS } from '../../../infra/metrics.js';
-import { DEFAULT_SETTINGS } from '../../../infra/stack.js';
+import { DEFAULT_SETTINGS, omitFromTemplate, SparkplaneStack } from '../../../infra/stack.js';
 import { API_ROUTES } from '../../../lib/api/routes.js';
 import { masterConfig, propertiesFromJavaOptions } from '../../../lib/core/config.js';
 import {
@@ -226,7 +227,7 @@ describe('the CDK stack', () => {
     const ingress = groups.flatMap((g) => g.Properties.SecurityGroupIngress ?? []);
     expect(ingress).toEqual([
       {
-        CidrIp: { 'Fn::GetAtt': [expect.stringMatching(/^Vpc/), 'CidrBlock'] },
+        CidrIp: '10.0.0.0/16',
         Description: 'Spark Connect clients inside the VPC',
         FromPort: 15002,
         IpProtocol: 'tcp',
@@ -361,15 +362,24 @@ describe('the CDK stack', () => {
         ),
       ]),
     });
+    // A plain metric, not a metric-math query, where one metric is all an alarm reads.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: METRIC_ALARMS.conflicts,
       EvaluationPeriods: 3,
-      Metrics: [Match.objectLike(stat(EVENT_METRICS.passConflicts.cloudWatchName, 'Sum'))],
+      Namespace: METRICS_NAMESPACE,
+      MetricName: EVENT_METRICS.passConflicts.cloudWatchName,
+      Dimensions: service,
+      Statistic: 'Sum',
+      Period: 300,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: METRIC_ALARMS.driverStartP99Sec,
       EvaluationPeriods: 3,
-      Metrics: [Match.objectLike(stat(EVENT_METRICS.driverStart.cloudWatchName, 'p99'))],
+      Namespace: METRICS_NAMESPACE,
+      MetricName: EVENT_METRICS.driverStart.cloudWatchName,
+      Dimensions: service,
+      ExtendedStatistic: 'p99',
+      Period: 300,
     });
   });
 
@@ -413,10 +423,54 @@ describe('the CDK stack', () => {
     });
   });
 
-  it("outputs the API URL and the submission key's secret; no load balancer unless asked", () => {
+  it("outputs the API URL and the keys' secrets by ARN; no load balancer unless asked", () => {
     template.hasOutput('ApiUrl', Match.anyValue());
-    template.hasOutput('SubmissionKeySecret', Match.anyValue());
+    const secretRef = (prefix: string) => ({
+      Value: { Ref: Match.stringLikeRegexp(`^${prefix}[0-9A-F]{8}$`) },
+    });
+    template.hasOutput('SubmissionKeySecret', secretRef('SubmissionKey'));
+    template.hasOutput('WorkerKeySecret', secretRef('WorkerKey'));
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
+  });
+});
+
+describe('the worker image and what an emulator leaves out', () => {
+  const imageOf = (t: Template) =>
+    Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0]?.Properties
+      .ContainerDefinitions[0].Image;
+
+  it('takes a prebuilt image from ECR, pulled with read access to that repository only', () => {
+    const uri = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/sparkplane:1.2';
+    const { template } = synth({ ...DEFAULT_SETTINGS, workerImage: uri });
+    expect(imageOf(template)).toEqual({
+      'Fn::Join': [
+        '',
+        ['123456789012.dkr.ecr.eu-west-1.', { Ref: 'AWS::URLSuffix' }, '/sparkplane:1.2'],
+      ],
+    });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    const pull = statements.find((s) => [s.Action].flat().includes('ecr:BatchGetImage'));
+    expect(JSON.stringify(pull?.Resource)).toContain(
+      ':ecr:eu-west-1:123456789012:repository/sparkplane',
+    );
+  });
+
+  it('takes any other registry as it is; without one, the Dockerfile is the image', () => {
+    const { template } = synth({ ...DEFAULT_SETTINGS, workerImage: 'ghcr.io/acme/worker:7' });
+    expect(imageOf(template)).toBe('ghcr.io/acme/worker:7');
+    expect(JSON.stringify(imageOf(synth().template))).toContain('cdk-hnb659fds-container-assets');
+  });
+
+  it('leaves out resource types and construct paths only when told (testOnlyOmit)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new SparkplaneStack(app, 'Sparkplane', { settings: DEFAULT_SETTINGS });
+    omitFromTemplate(stack, ['AWS::EC2::FlowLog', 'DriverFailures']);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::FlowLog', 0);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
+    template.resourceCountIs('AWS::Events::Archive', 1);
   });
 });
 
