@@ -47,7 +47,9 @@ beforeAll(async () => {
     auth: true,
     // The Connect server is a JVM: it runs as nobody, as user code should.
     runAs: 'nobody',
-    sparkProperties: { 'spark.worker.timeout': '5' },
+    // Short, for the lost worker below; not so short that a loaded machine's late
+    // heartbeats (every timeout / 4) lose a worker while the queries run.
+    sparkProperties: { 'spark.worker.timeout': '10' },
   });
 }, 180_000);
 
